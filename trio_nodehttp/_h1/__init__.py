@@ -1,0 +1,1 @@
+"""HTTP/1.1 over h11: the server and client cores behind ``trio_nodehttp.http``."""

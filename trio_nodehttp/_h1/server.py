@@ -1,0 +1,911 @@
+"""``http.Server``: connections, requests, timeouts and bad input (H1-078…H1-103, R1-046…R1-075).
+
+Structure (DESIGN §4, §5):
+
+* The server owns a nursery; every connection is one task in it.
+  ``'request'`` listeners run in their connection's task, one request at a
+  time; pipelined requests wait their turn.
+* Each connection has ONE cancel scope whose deadline is moved as the
+  connection advances (PEERS lesson 1): ``headers_timeout`` and
+  ``request_timeout`` while a request is being received, nothing while a
+  complete request is handled, ``keep_alive_timeout`` + 1 s between
+  requests. The same scope is how ``close_idle_connections`` /
+  ``close_all_connections`` / ``socket.destroy()`` end a connection.
+* The inactivity ``timeout`` (``server.timeout``, ``socket.set_timeout``)
+  is a sleeper task of the connection that emits ``'timeout'`` and, when
+  nobody listens, destroys the socket (R1-050…R1-052).
+* h11 parses every request (one ``h11.Connection`` per request, seeded with
+  the bytes left over from the previous one: h11 is used as the parser
+  only, the bytes we send come from ``outgoing``). Where Node's parser
+  (llhttp) is stricter than h11 — obs-fold, bare CR/LF, duplicate
+  ``Content-Length``, ``Content-Length`` with ``Transfer-Encoding``,
+  unknown methods, HTTP versions other than 0.9/1.0/1.1/2.0 — the head is
+  checked here after h11 accepted it, unless ``insecure_http_parser``.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import math
+import socket as _stdlib_socket
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+import h11
+import trio
+
+from .._constants import METHODS
+from .._headers import parse_unique_headers_option
+from .._net import Socket
+from ..errors import (
+    ConnResetError,
+    EPipeError,
+    HttpParserError,
+    RequestTimeoutError,
+    ServerAlreadyListenError,
+    ServerNotRunningError,
+)
+from ..events import EventEmitter
+from .incoming import IncomingMessage
+from .response import ServerResponse
+
+__all__ = ["Server"]
+
+log = logging.getLogger("trio_nodehttp")
+
+_BAD_REQUEST = b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n"
+_REQUEST_TIMEOUT = b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n"
+_HEADERS_TOO_LARGE = b"HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n"
+_EXTENSIONS_TOO_LARGE = b"HTTP/1.1 413 Payload Too Large\r\nConnection: close\r\n\r\n"
+_CLIENT_ERROR_RESPONSES = {
+    "HPE_HEADER_OVERFLOW": _HEADERS_TOO_LARGE,
+    "HPE_CHUNK_EXTENSIONS_OVERFLOW": _EXTENSIONS_TOO_LARGE,
+    "ERR_HTTP_REQUEST_TIMEOUT": _REQUEST_TIMEOUT,
+}
+
+_METHODS = frozenset(METHODS)
+_VERSIONS = {b"1.1": (1, 1), b"1.0": (1, 0), b"0.9": (0, 9), b"2.0": (2, 0)}
+_READ_SIZE = 65536
+#: Node v24's keepAliveTimeoutBuffer: an idle connection is closed this long
+#: after the advertised ``Keep-Alive: timeout``, so that a client acting on
+#: the hint never races the close (DESIGN §5, PEERS lesson 3).
+KEEP_ALIVE_TIMEOUT_BUFFER = 1.0
+#: How long a closing write (408, 400, 500 ...) may take before the socket is dropped.
+_CLOSING_WRITE_TIMEOUT = 1.0
+
+# connection phases: what the connection's deadline currently bounds
+_RECEIVING = 0  # a request is arriving: headers_timeout / request_timeout
+_HANDLING = 1  # a complete request is being answered: no deadline
+_IDLE = 2  # between requests: keep_alive_timeout (+ buffer)
+
+
+def _tokens(value: str) -> list[str]:
+    return [t.strip().lower() for t in value.split(",")]
+
+
+class _HandOff(Exception):
+    """Raised inside the connection loop to leave it for an 'upgrade' or 'connect' listener."""
+
+    def __init__(self, event: str, req: IncomingMessage, head: bytes) -> None:
+        super().__init__(event)
+        self.event = event
+        self.req = req
+        self.head = head
+
+
+class _Connection:
+    """One accepted (or injected) connection, served in its own task."""
+
+    def __init__(self, server: Server, stream: trio.abc.Stream) -> None:
+        self.server = server
+        self.stream = stream
+        self.socket = Socket(stream, server=server)
+        self.socket.timeout = server.timeout
+        self.socket._on_destroy = self._kill
+        self.scope = trio.CancelScope()
+        self.phase = _RECEIVING
+        self.killed = False
+        self.requests = 0
+        self.parser = self._new_parser()
+        self.head_buf = b""
+        self.request_deadline = math.inf
+        self.current_req: IncomingMessage | None = None
+        self.current_res: ServerResponse | None = None
+        self.body_error: HttpParserError | None = None
+        self.last_activity = 0.0
+        self.watching = False
+        self._watcher_wakeup: trio.Event | None = None
+
+    # -- small helpers ------------------------------------------------------
+    def _new_parser(self) -> h11.Connection:
+        server = self.server
+        # h11 caps an incomplete head; Node's own count (target + names +
+        # values) is checked once the head is parsed (DESIGN §11 "Limits").
+        return h11.Connection(h11.SERVER, max_incomplete_event_size=server.max_header_size + 8192)
+
+    def _kill(self) -> None:
+        self.killed = True
+        self.scope.cancel()
+
+    @property
+    def idle(self) -> bool:
+        return self.phase == _IDLE
+
+    def _arm_receiving(self, start: float) -> None:
+        server = self.server
+        self.phase = _RECEIVING
+        headers_deadline = (
+            start + server.headers_timeout if server.headers_timeout > 0 else math.inf
+        )
+        self.request_deadline = (
+            start + server.request_timeout if server.request_timeout > 0 else math.inf
+        )
+        self.scope.deadline = min(headers_deadline, self.request_deadline)
+
+    def _arm_idle(self) -> None:
+        self.phase = _IDLE
+        kat = self.server.keep_alive_timeout
+        self.scope.deadline = (
+            trio.current_time() + kat + KEEP_ALIVE_TIMEOUT_BUFFER if kat > 0 else math.inf
+        )
+
+    async def _receive(self) -> bytes:
+        try:
+            data = await self.stream.receive_some(_READ_SIZE)
+        except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
+            if self.socket.destroyed or self.killed:
+                raise
+            data = b""
+        self.socket.bytes_read += len(data)
+        if self.watching:
+            self.last_activity = trio.current_time()
+        return bytes(data)
+
+    async def _send(self, data: bytes) -> None:
+        if self.socket.destroyed:
+            raise EPipeError("This socket has been ended by the other party")
+        try:
+            await self.stream.send_all(data)
+        except (trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
+            raise EPipeError("This socket has been ended by the other party") from exc
+        self.socket.bytes_written += len(data)
+        if self.watching:
+            self.last_activity = trio.current_time()
+
+    # -- the task -------------------------------------------------------------
+    async def run(self) -> None:
+        server = self.server
+        server._connections.add(self)
+        handoff: _HandOff | None = None
+        try:
+            async with trio.open_nursery() as nursery:
+                self._nursery = nursery
+                if self.socket.timeout > 0:
+                    self._start_watcher()
+                try:
+                    with self.scope:
+                        self._arm_receiving(trio.current_time())
+                        if server._events and "connection" in server._events:
+                            await server.emit_async("connection", self.socket)
+                        await self._serve_requests()
+                except _HandOff as h:
+                    handoff = h
+                if self.scope.cancelled_caught and not self.killed and self.phase == _RECEIVING:
+                    await self._client_error(RequestTimeoutError())
+                nursery.cancel_scope.cancel()
+            if handoff is not None:
+                server._connections.discard(self)
+                self._wake_closer()
+                await self._run_handoff(handoff)
+        finally:
+            server._connections.discard(self)
+            self._wake_closer()
+            with trio.move_on_after(_CLOSING_WRITE_TIMEOUT) as cleanup:
+                cleanup.shield = True
+                await trio.aclose_forcefully(self.stream) if self.killed else await self._aclose()
+            self.socket.destroyed = True
+            if self.current_req is not None and not self.current_req.complete:
+                self.current_req.aborted = True
+
+    async def _aclose(self) -> None:
+        try:
+            await self.stream.aclose()
+        except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
+            pass
+
+    def _wake_closer(self) -> None:
+        server = self.server
+        if server._drained is not None and not server._connections:
+            server._drained.set()
+
+    async def _run_handoff(self, h: _HandOff) -> None:
+        """'upgrade' / 'connect': the listener owns the socket until it returns (R1-071, R1-072)."""
+        try:
+            await self.server.emit_async(h.event, h.req, self.socket, h.head)
+        except Exception:
+            log.exception("%r listener failed", h.event)
+
+    async def _client_error(self, err: BaseException) -> None:
+        """Node's socketOnError: 'clientError' or the fixed answer, then close (R1-067…R1-069)."""
+        server = self.server
+        self.killed = True
+        sock = self.socket
+        with trio.move_on_after(_CLOSING_WRITE_TIMEOUT) as scope:
+            scope.shield = True
+            if server._events and "clientError" in server._events:
+                try:
+                    await server.emit_async("clientError", err, sock)
+                except Exception:
+                    log.exception("'clientError' listener failed")
+                return
+            res = self.current_res
+            if sock.destroyed or (res is not None and res._header_sent):
+                return
+            code = getattr(err, "code", "")
+            try:
+                await self._send(_CLIENT_ERROR_RESPONSES.get(code, _BAD_REQUEST))
+            except EPipeError:
+                pass
+
+    # -- inactivity timeout ----------------------------------------------------
+    def _start_watcher(self) -> None:
+        if not self.watching:
+            self.watching = True
+            self.last_activity = trio.current_time()
+            self._nursery.start_soon(self._watch_inactivity)
+
+    def _timeout_changed(self) -> None:
+        if self.socket.timeout > 0:
+            if not self.watching and hasattr(self, "_nursery"):
+                self._start_watcher()
+            elif self._watcher_wakeup is not None:
+                self._watcher_wakeup.set()
+
+    async def _watch_inactivity(self) -> None:
+        sock = self.socket
+        while True:
+            t = sock.timeout
+            if t <= 0:
+                self._watcher_wakeup = trio.Event()
+                await self._watcher_wakeup.wait()
+                self.last_activity = trio.current_time()
+                continue
+            deadline = self.last_activity + t
+            now = trio.current_time()
+            if now < deadline or (self.phase == _IDLE and self.server.keep_alive_timeout > 0):
+                await trio.sleep_until(max(deadline, now + (t if now >= deadline else 0)))
+                continue
+            self.last_activity = now
+            await self._on_inactive()
+
+    async def _on_inactive(self) -> None:
+        """Node's socketOnTimeout: 'timeout' on request, response, server; else destroy."""
+        sock = self.socket
+        handled = False
+        if sock._events and "timeout" in sock._events:
+            await sock.emit_async("timeout")
+            handled = True
+        req = self.current_req
+        if req is not None and not req.complete and req.listener_count("timeout"):
+            await req.emit_async("timeout", sock)
+            handled = True
+        res = self.current_res
+        if res is not None and not res.finished and res.listener_count("timeout"):
+            await res.emit_async("timeout", sock)
+            handled = True
+        if self.server.listener_count("timeout"):
+            await self.server.emit_async("timeout", sock)
+            handled = True
+        if not handled:
+            sock.destroy()
+
+    # -- requests ---------------------------------------------------------------
+    async def _serve_requests(self) -> None:
+        server = self.server
+        while True:
+            parser = self.parser
+            try:
+                event = parser.next_event()
+            except h11.RemoteProtocolError as exc:
+                await self._on_parse_error(exc)
+                return
+            if event is h11.NEED_DATA:
+                data = await self._receive()
+                if self.phase == _IDLE:
+                    if not data:
+                        return
+                    self._arm_receiving(trio.current_time())
+                if self.phase == _RECEIVING:
+                    self.head_buf = self.head_buf + data if self.head_buf else data
+                parser.receive_data(data)
+                continue
+            if type(event) is h11.Request:
+                keep_going = await self._on_request(parser, event)
+                if not keep_going or server._closing:
+                    return
+                continue
+            return
+
+    async def _on_parse_error(self, exc: h11.RemoteProtocolError) -> None:
+        msg = str(exc)
+        if "Missing mandatory Host" in msg:
+            if self.server.require_host_header:
+                await self._reject_without_host()
+                return
+            retry = self._with_empty_host()
+            if retry is not None:
+                self.parser = retry
+                await self._serve_requests()
+                return
+        if exc.error_status_hint == 431:
+            err = HttpParserError(
+                "HPE_HEADER_OVERFLOW", "Header overflow", raw_packet=self.head_buf
+            )
+        elif "peer unexpectedly closed" in msg and not self.head_buf:
+            return
+        else:
+            err = HttpParserError("HPE_INVALID_REQUEST", msg, raw_packet=self.head_buf)
+        await self._client_error(err)
+
+    def _with_empty_host(self) -> h11.Connection | None:
+        """``require_host_header=False``: let h11 parse a host-less HTTP/1.1 request.
+
+        h11 refuses it (RFC 9112 §3.2), so the head is re-fed with an empty
+        ``Host`` line that ``_on_request`` removes again from ``raw_headers``.
+        """
+        buf = self.head_buf
+        end = buf.find(b"\r\n")
+        if end < 0:
+            return None
+        parser = self._new_parser()
+        parser.receive_data(buf[: end + 2] + b"Host: \r\n" + buf[end + 2 :])
+        self.injected_host = True
+        return parser
+
+    async def _reject_without_host(self) -> None:
+        """Node's answer to an HTTP/1.1 request without Host (R1-062): a full 400, then close."""
+        req = IncomingMessage(self.socket)
+        req.method = "GET"
+        res = ServerResponse(req, self)
+        self.current_res = res
+        res.write_head(400, ["Connection", "close"])
+        try:
+            await res.end()
+        except EPipeError:
+            pass
+
+    def _check_head(
+        self, event: h11.Request, head: bytes, raw: list[str]
+    ) -> HttpParserError | None:
+        """What llhttp refuses and h11 lets through (see the module docstring)."""
+        if event.method.decode("ascii", "replace") not in _METHODS:
+            return HttpParserError("HPE_INVALID_METHOD", "Invalid method encountered")
+        if event.http_version not in _VERSIONS:
+            return HttpParserError("HPE_INVALID_VERSION", "Invalid HTTP version")
+        if head.count(b"\n") != head.count(b"\r\n") or head.count(b"\r") != head.count(b"\r\n"):
+            return HttpParserError("HPE_LF_EXPECTED", "Missing expected LF after header value")
+        if b"\n " in head or b"\n\t" in head:
+            return HttpParserError("HPE_INVALID_HEADER_TOKEN", "Invalid header value char")
+        cl = te = 0
+        for i in range(0, len(raw), 2):
+            n = raw[i]
+            if len(n) == 14 and n.lower() == "content-length":
+                cl += 1
+            elif len(n) == 17 and n.lower() == "transfer-encoding":
+                te += 1
+        if cl == 1 and head.lower().count(b"\ncontent-length") > 1:
+            cl = 2  # h11 folds identical duplicates into one; llhttp refuses them
+        if cl > 1:
+            return HttpParserError("HPE_UNEXPECTED_CONTENT_LENGTH", "Duplicate Content-Length")
+        if cl and te:
+            return HttpParserError(
+                "HPE_UNEXPECTED_CONTENT_LENGTH",
+                "Content-Length can't be present with Transfer-Encoding",
+            )
+        return None
+
+    async def _on_request(self, parser: h11.Connection, event: h11.Request) -> bool:
+        """Answer one request; False when the connection must close afterwards."""
+        server = self.server
+        socket = self.socket
+        # The head is what was fed since the request began, minus what follows it.
+        trailing = parser.trailing_data[0]
+        buf = self.head_buf
+        head = buf[: len(buf) - len(trailing)] if trailing else buf
+        self.head_buf = b""
+
+        raw: list[str] = []
+        size = len(event.target)
+        connection_hdr = expect_hdr = upgrade_hdr = None
+        for name, value in event.headers.raw_items():
+            n = name.decode("latin-1")
+            v = value.decode("latin-1")
+            raw.append(n)
+            raw.append(v)
+            size += len(name) + len(value)
+            ln = len(n)
+            if ln == 10 and n.lower() == "connection":
+                connection_hdr = v if connection_hdr is None else f"{connection_hdr}, {v}"
+            elif ln == 6 and n.lower() == "expect":
+                expect_hdr = v if expect_hdr is None else expect_hdr
+            elif ln == 7 and n.lower() == "upgrade":
+                upgrade_hdr = v
+        if getattr(self, "injected_host", False):
+            self.injected_host = False
+            idx = raw.index("Host")
+            del raw[idx : idx + 2]
+        if size > server.max_header_size:
+            await self._client_error(
+                HttpParserError("HPE_HEADER_OVERFLOW", "Header overflow", raw_packet=head)
+            )
+            return False
+        if not server.insecure_http_parser:
+            bad = self._check_head(event, head, raw)
+            if bad is not None:
+                bad.raw_packet = head
+                await self._client_error(bad)
+                return False
+        mhc = server.max_headers_count
+        if mhc and len(raw) > 2 * mhc:
+            del raw[2 * mhc :]
+
+        req = server._IncomingMessage(socket)
+        req.method = method = event.method.decode("ascii")
+        req.url = event.target.decode("latin-1")
+        major, minor = _VERSIONS.get(event.http_version, (1, 1))
+        req.http_version_major = major
+        req.http_version_minor = minor
+        req.http_version = f"{major}.{minor}"
+        req.raw_headers = raw
+        req.join_duplicate_headers = server.join_duplicate_headers
+        req._source = self
+        self.current_req = req
+
+        # keep-alive as llhttp decides it: HTTP/1.1 unless 'close', HTTP/1.0 only with 'keep-alive'
+        if major == 1 and minor == 1:
+            keep_alive = connection_hdr is None or "close" not in _tokens(connection_hdr)
+        else:
+            keep_alive = connection_hdr is not None and "keep-alive" in _tokens(connection_hdr)
+
+        # Is the body already complete (no body, or all of it buffered)?
+        first = parser.next_event()
+        if type(first) is h11.EndOfMessage:
+            req.complete = True
+            req._ended = True
+            self._store_trailers(req, first)
+        elif type(first) is h11.Data:
+            self.first_chunk: bytes | None = bytes(first.data)
+        else:
+            self.first_chunk = None
+
+        # 'connect' / 'upgrade' (R1-071, R1-072; DESIGN §11 "Upgrade routing")
+        if method == "CONNECT" or (
+            upgrade_hdr is not None
+            and connection_hdr is not None
+            and "upgrade" in _tokens(connection_hdr)
+        ):
+            req.upgrade = True
+            if method == "CONNECT":
+                if not server.listener_count("connect"):
+                    return False
+                raise _HandOff("connect", req, trailing)
+            if server.listener_count("upgrade"):
+                raise _HandOff("upgrade", req, trailing)
+            req.upgrade = False
+
+        self.scope.deadline = self.request_deadline if not req.complete else math.inf
+        self.phase = _RECEIVING if not req.complete else _HANDLING
+
+        res = server._ServerResponse(req, self)
+        res.should_keep_alive = keep_alive and not server._closing
+        self.current_res = res
+        self.requests += 1
+        keep = await self._dispatch(req, res, major, minor, expect_hdr)
+        self.current_res = None
+        self.current_req = None
+        if not keep:
+            return False
+        if self.body_error is not None:
+            err, self.body_error = self.body_error, None
+            await self._client_error(err)
+            return False
+        if res._last or not res.should_keep_alive:
+            return False
+        if not req.complete:
+            # Drain what the handler left unread so that keep-alive goes on
+            # (DESIGN §11), still bounded by request_timeout.
+            try:
+                await req.resume()
+            except ConnResetError:
+                return False
+            if self.body_error is not None:
+                return False
+        # Next request: a fresh parser seeded with what followed this one.
+        rest, closed = parser.trailing_data
+        new = self._new_parser()
+        if rest:
+            new.receive_data(rest)
+            self.head_buf = rest
+            self._arm_receiving(trio.current_time())
+        else:
+            self._arm_idle()
+        if closed:
+            new.receive_data(b"")
+        self.parser = new
+        return True
+
+    async def _dispatch(
+        self,
+        req: IncomingMessage,
+        res: ServerResponse,
+        major: int,
+        minor: int,
+        expect: str | None,
+    ) -> bool:
+        """Node's parserOnIncoming: limits, Expect, then 'request' (R1-042, R1-043, R1-055)."""
+        server = self.server
+        try:
+            handled = False
+            if major == 1 and minor == 1:
+                limit = server.max_requests_per_socket
+                if limit > 0:
+                    res.max_requests_on_connection_reached = limit <= self.requests
+                    if limit < self.requests:
+                        handled = True
+                        await server.emit_async("dropRequest", req, self.socket)
+                        res.write_head(503)
+                        await res.end()
+                if not handled and expect is not None:
+                    handled = True
+                    if "100-continue" in _tokens(expect):
+                        res._expect_continue = True
+                        if server.listener_count("checkContinue"):
+                            await server.emit_async("checkContinue", req, res)
+                        else:
+                            await res.write_continue()
+                            await server.emit_async("request", req, res)
+                    elif server.listener_count("checkExpectation"):
+                        await server.emit_async("checkExpectation", req, res)
+                    else:
+                        res.write_head(417)
+                        await res.end()
+            if not handled:
+                await server.emit_async("request", req, res)
+            if not res.finished:
+                await res.end()
+        except EPipeError:
+            return False
+        except Exception:
+            log.exception("error in request handler for %s %s", req.method, req.url)
+            if not res.headers_sent and not self.socket.destroyed:
+                fallback = ServerResponse(req, self)
+                fallback.status_code = 500
+                fallback.should_keep_alive = False
+                try:
+                    await fallback.end()
+                except EPipeError:
+                    pass
+            return False
+        if req._events and "close" in req._events:
+            await req.emit_async("close")
+        if res._events and "close" in res._events:
+            await res.emit_async("close")
+        return True
+
+    # -- the body, pulled by IncomingMessage -----------------------------------
+    def _store_trailers(self, req: IncomingMessage, eom: h11.EndOfMessage) -> None:
+        if eom.headers:
+            raw: list[str] = []
+            for name, value in eom.headers.raw_items():
+                raw.append(name.decode("latin-1"))
+                raw.append(value.decode("latin-1"))
+            req.raw_trailers = raw
+
+    async def _next_body_chunk(self, msg: IncomingMessage) -> bytes | None:
+        first = self.first_chunk
+        if first is not None:
+            self.first_chunk = None
+            return first
+        parser = self.parser
+        while True:
+            try:
+                event = parser.next_event()
+            except h11.RemoteProtocolError as exc:
+                if exc.error_status_hint == 431:
+                    code, reason = "HPE_CHUNK_EXTENSIONS_OVERFLOW", "Chunk extensions overflow"
+                else:
+                    code, reason = "HPE_INVALID_CHUNK_SIZE", str(exc)
+                if "peer unexpectedly closed" in str(exc):
+                    code, reason = "ECONNRESET", "aborted"
+                self.body_error = HttpParserError(code, reason)
+                self._abort_request(msg)
+            if isinstance(event, h11.Data):
+                return bytes(event.data)
+            if isinstance(event, h11.EndOfMessage):
+                self._store_trailers(msg, event)
+                if self.phase == _RECEIVING:
+                    self.phase = _HANDLING
+                    self.scope.deadline = math.inf
+                return None
+            if event is h11.NEED_DATA:
+                data = await self._receive()
+                parser.receive_data(data)
+                continue
+            self.body_error = HttpParserError("HPE_INVALID_EOF_STATE", "Invalid EOF state")
+            self._abort_request(msg)
+
+    def _abort_request(self, msg: IncomingMessage) -> NoReturn:
+        msg.aborted = True
+        err = ConnResetError("aborted")
+        msg._error = err
+        if msg.listener_count("aborted"):
+            msg.emit("aborted")
+        raise err
+
+
+class Server(EventEmitter):
+    """Node's ``http.Server`` on a trio nursery (DESIGN §4, §10, §11).
+
+    Use it as ``async with http.create_server(handler) as server: await
+    server.listen(port, host)`` or ``await nursery.start(server.serve, port,
+    host)``. Timeouts are seconds (DESIGN §5).
+    """
+
+    def __init__(
+        self,
+        request_listener: Callable[..., Any] | None = None,
+        *,
+        connections_checking_interval: float = 30.0,
+        headers_timeout: float | None = None,
+        high_water_mark: int = 16384,
+        insecure_http_parser: bool = False,
+        IncomingMessage: type[IncomingMessage] = IncomingMessage,
+        join_duplicate_headers: bool = False,
+        keep_alive: bool = False,
+        keep_alive_initial_delay: float = 0.0,
+        keep_alive_timeout: float = 5.0,
+        max_header_size: int = 16384,
+        max_headers_count: int = 2000,
+        max_requests_per_socket: int = 0,
+        no_delay: bool = True,
+        request_timeout: float = 300.0,
+        require_host_header: bool = True,
+        ServerResponse: type[ServerResponse] = ServerResponse,
+        unique_headers: list[str] | None = None,
+        reject_non_standard_body_writes: bool = False,
+        timeout: float = 0.0,
+    ) -> None:
+        EventEmitter.__init__(self)
+        self.connections_checking_interval = float(connections_checking_interval)
+        self.request_timeout = float(request_timeout)
+        if headers_timeout is None:
+            headers_timeout = min(60.0, self.request_timeout) if self.request_timeout else 60.0
+        self.headers_timeout = float(headers_timeout)
+        self.high_water_mark = high_water_mark
+        self.insecure_http_parser = insecure_http_parser
+        self._IncomingMessage = IncomingMessage
+        self._ServerResponse = ServerResponse
+        self.join_duplicate_headers = join_duplicate_headers
+        self.keep_alive = keep_alive
+        self.keep_alive_initial_delay = float(keep_alive_initial_delay)
+        self.keep_alive_timeout = float(keep_alive_timeout)
+        self.max_header_size = int(max_header_size)
+        self.max_headers_count = int(max_headers_count)
+        self.max_requests_per_socket = int(max_requests_per_socket)
+        self.no_delay = no_delay
+        self.require_host_header = require_host_header
+        self._unique_headers = parse_unique_headers_option(unique_headers)
+        self._reject_non_standard_body_writes = reject_non_standard_body_writes
+        self.timeout = float(timeout)
+        self.listening = False
+        self._closing = False
+        self._nursery: trio.Nursery | None = None
+        self._nursery_cm: Any = None
+        self._listeners: list[trio.SocketListener] = []
+        self._accept_scope: trio.CancelScope | None = None
+        self._connections: set[_Connection] = set()
+        self._drained: trio.Event | None = None
+        self._closed = trio.Event()
+        if request_listener is not None:
+            self.on("request", request_listener)
+
+    # -- lifecycle -------------------------------------------------------------
+    async def __aenter__(self) -> Server:
+        self._nursery_cm = trio.open_nursery()
+        self._nursery = await self._nursery_cm.__aenter__()
+        return self
+
+    async def __aexit__(self, etype: Any, exc: Any, tb: Any) -> bool | None:
+        cm = self._nursery_cm
+        nursery = self._nursery
+        assert cm is not None and nursery is not None
+        try:
+            if etype is None:
+                await self._close(implicit=True)
+            else:
+                nursery.cancel_scope.cancel()
+        except BaseException:
+            nursery.cancel_scope.cancel()
+            await cm.__aexit__(etype, exc, tb)
+            raise
+        finally:
+            self._nursery = None
+        result: bool | None = await cm.__aexit__(etype, exc, tb)
+        return result
+
+    async def listen(
+        self, port: int = 0, host: str | None = None, backlog: int | None = None
+    ) -> Server:
+        """Bind and start accepting; returns once bound (H1-095). Needs ``async with server``."""
+        if self._nursery is None:
+            raise RuntimeError(
+                "listen() needs the server's nursery: use `async with server:` "
+                "or `await nursery.start(server.serve, port, host)`"
+            )
+        if self.listening:
+            raise ServerAlreadyListenError()
+        listeners = await _open_listeners(port, host, backlog)
+        self._listeners = listeners
+        self._closing = False
+        self._closed = trio.Event()
+        self.listening = True
+        scope = trio.CancelScope()
+        self._accept_scope = scope
+        nursery = self._nursery
+        for listener in listeners:
+            nursery.start_soon(self._accept_loop, listener, scope)
+        if self._events and "listening" in self._events:
+            await self.emit_async("listening")
+        return self
+
+    async def serve(
+        self,
+        port: int = 0,
+        host: str | None = None,
+        *,
+        task_status: trio.TaskStatus[dict[str, Any]] = trio.TASK_STATUS_IGNORED,
+    ) -> None:
+        """``await nursery.start(server.serve, port, host)``: runs until closed (DESIGN §4)."""
+        async with trio.open_nursery() as nursery:
+            self._nursery = nursery
+            try:
+                await self.listen(port, host)
+                address = self.address()
+                assert address is not None
+                task_status.started(address)
+                await self._closed.wait()
+            finally:
+                self._nursery = None
+
+    async def serve_connection(self, stream: trio.abc.Stream) -> None:
+        """Serve one connection over any trio stream until it ends (Node's 'connection')."""
+        await _Connection(self, stream).run()
+
+    async def _accept_loop(self, listener: trio.SocketListener, scope: trio.CancelScope) -> None:
+        nursery = self._nursery
+        assert nursery is not None
+        with scope:
+            while True:
+                try:
+                    stream = await listener.accept()
+                except trio.ClosedResourceError:
+                    return
+                except OSError as exc:
+                    if exc.errno in (errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.ENOBUFS):
+                        log.error("accept() failed (%s); pausing 100 ms", exc)
+                        await trio.sleep(0.1)
+                        continue
+                    raise
+                if not self.no_delay or self.keep_alive:
+                    self._configure(stream)
+                nursery.start_soon(self._run_connection, stream)
+
+    async def _run_connection(self, stream: trio.abc.Stream) -> None:
+        await _Connection(self, stream).run()
+
+    def _configure(self, stream: trio.SocketStream) -> None:
+        if not self.no_delay:
+            stream.setsockopt(_stdlib_socket.IPPROTO_TCP, _stdlib_socket.TCP_NODELAY, 0)
+        if self.keep_alive:
+            stream.setsockopt(_stdlib_socket.SOL_SOCKET, _stdlib_socket.SO_KEEPALIVE, 1)
+            if self.keep_alive_initial_delay > 0 and hasattr(_stdlib_socket, "TCP_KEEPIDLE"):
+                stream.setsockopt(
+                    _stdlib_socket.IPPROTO_TCP,
+                    _stdlib_socket.TCP_KEEPIDLE,
+                    max(1, int(self.keep_alive_initial_delay)),
+                )
+
+    def address(self) -> dict[str, Any] | None:
+        """Node's ``server.address()``: ``{"address", "family", "port"}``, or None if not bound."""
+        if not self._listeners:
+            return None
+        sock = self._listeners[0].socket
+        addr = sock.getsockname()
+        family = "IPv6" if sock.family == _stdlib_socket.AF_INET6 else "IPv4"
+        return {"address": addr[0], "family": family, "port": addr[1]}
+
+    async def close(self) -> None:
+        """Stop listening, close idle connections, wait for in-flight ones (H1-091, R1-056).
+
+        Raises ``ServerNotRunningError`` when the server is not listening.
+        """
+        await self._close(implicit=False)
+
+    async def aclose(self) -> None:
+        """``Symbol.asyncDispose``: close, tolerating a server that is not listening (H1-103)."""
+        await self._close(implicit=True)
+
+    async def _close(self, *, implicit: bool) -> None:
+        if not self.listening and not implicit:
+            raise ServerNotRunningError()
+        was_listening = self.listening
+        self.listening = False
+        self._closing = True
+        if self._accept_scope is not None:
+            self._accept_scope.cancel()
+        for listener in self._listeners:
+            with trio.CancelScope(shield=True):
+                await listener.aclose()
+        self.close_idle_connections()
+        while self._connections:
+            self._drained = trio.Event()
+            await self._drained.wait()
+        self._drained = None
+        if was_listening or not implicit:
+            self._closed.set()
+            await self.emit_async("close")
+        self._closed.set()
+
+    def close_idle_connections(self) -> None:
+        """Close connections that are between requests (H1-093, R1-058)."""
+        for conn in list(self._connections):
+            if conn.phase == _IDLE or (
+                conn.requests == 0 and conn.phase == _RECEIVING and not conn.head_buf
+            ):
+                conn._kill()
+
+    def close_all_connections(self) -> None:
+        """Close every connection, in-flight ones too; upgraded sockets stay (H1-092, R1-057)."""
+        for conn in list(self._connections):
+            conn._kill()
+
+    def set_timeout(
+        self, seconds: float = 0.0, callback: Callable[..., Any] | None = None
+    ) -> Server:
+        """Inactivity timeout for new connections, in seconds (H1-099, R1-050)."""
+        self.timeout = float(seconds)
+        if callback is not None:
+            self.on("timeout", callback)
+        return self
+
+    def __repr__(self) -> str:
+        addr = self.address()
+        where = f"{addr['address']}:{addr['port']}" if addr else "unbound"
+        active = sum(1 for c in self._connections if c.phase != _IDLE)
+        idle = len(self._connections) - active
+        state = "listening" if self.listening else ("closing" if self._closing else "stopped")
+        return f"<http.Server {where} {state} | connections: {active} active, {idle} idle>"
+
+
+async def _open_listeners(
+    port: int, host: str | None, backlog: int | None
+) -> list[trio.SocketListener]:
+    """Bind like Node: no host means the IPv6 wildcard with dual stack, else IPv4's."""
+    if host is None:
+        try:
+            sock = trio.socket.socket(_stdlib_socket.AF_INET6, _stdlib_socket.SOCK_STREAM)
+        except OSError:
+            host = "0.0.0.0"
+        else:
+            try:
+                sock.setsockopt(_stdlib_socket.SOL_SOCKET, _stdlib_socket.SO_REUSEADDR, 1)
+                sock.setsockopt(_stdlib_socket.IPPROTO_IPV6, _stdlib_socket.IPV6_V6ONLY, 0)
+                await sock.bind(("::", port))
+                sock.listen(backlog or 511)
+            except OSError:
+                sock.close()
+                host = "0.0.0.0"
+            else:
+                return [trio.SocketListener(sock)]
+    return await trio.open_tcp_listeners(port, host=host, backlog=backlog or 511)

@@ -1,0 +1,201 @@
+"""Listening, connecting and the ``Socket`` wrapper (Node's ``net.Socket``).
+
+A :class:`Socket` is a :class:`trio.abc.HalfCloseableStream` over the trio
+stream of one connection (TCP, TLS or an in-memory stream handed to
+``server.serve_connection``) with Node's attributes on top
+(DESIGN §10: ``remote_address``, ``bytes_read``, ``destroy()`` ...).
+"""
+
+from __future__ import annotations
+
+import socket as _stdlib_socket
+from collections.abc import Callable
+from typing import Any
+
+import trio
+
+from .events import EventEmitter
+
+__all__ = ["Socket"]
+
+
+def _raw_socket(stream: trio.abc.Stream) -> trio.socket.SocketType | None:
+    """The trio socket under a SocketStream or an SSLStream, if there is one."""
+    seen = 0
+    cur: Any = stream
+    while cur is not None and seen < 8:
+        sock = getattr(cur, "socket", None)
+        if isinstance(sock, trio.socket.SocketType):
+            return sock
+        cur = getattr(cur, "transport_stream", None)
+        seen += 1
+    return None
+
+
+def _family_name(family: int) -> str:
+    if family == _stdlib_socket.AF_INET6:
+        return "IPv6"
+    if family == _stdlib_socket.AF_INET:
+        return "IPv4"
+    return "Unix"
+
+
+class Socket(EventEmitter, trio.abc.HalfCloseableStream):
+    """One connection, as Node's ``net.Socket`` shows it to HTTP users.
+
+    It is a real trio stream: an ``'upgrade'`` or ``'connect'`` listener
+    reads and writes the tunnel with ``receive_some`` / ``send_all``
+    (H1-085, H1-089); the server closes it when the listener returns.
+    ``destroy()`` is synchronous, as in Node: it closes the OS socket at once
+    and wakes any task blocked on it.
+    """
+
+    def __init__(self, stream: trio.abc.Stream, *, server: Any = None) -> None:
+        EventEmitter.__init__(self)
+        self._stream = stream
+        self.server = server
+        self.bytes_read = 0
+        self.bytes_written = 0
+        self.destroyed = False
+        self.timeout = 0.0
+        self._on_destroy: Callable[[], None] | None = None
+        self._eof_sent = False
+        sock = _raw_socket(stream)
+        self._sock = sock
+        self.encrypted = isinstance(stream, trio.SSLStream)
+        self.remote_address: str | None = None
+        self.remote_port: int | None = None
+        self.remote_family: str | None = None
+        self.local_address: str | None = None
+        self.local_port: int | None = None
+        if sock is not None:
+            try:
+                peer = sock.getpeername()
+                local = sock.getsockname()
+            except OSError:
+                pass
+            else:
+                fam = _family_name(sock.family)
+                if isinstance(peer, tuple):
+                    self.remote_address, self.remote_port = peer[0], peer[1]
+                    self.local_address, self.local_port = local[0], local[1]
+                else:
+                    self.remote_address = str(peer)
+                    self.local_address = str(local)
+                self.remote_family = fam
+
+    # -- Node's attributes ------------------------------------------------
+    @property
+    def stream(self) -> trio.abc.Stream:
+        """The trio stream underneath (SocketStream, SSLStream or any Stream)."""
+        return self._stream
+
+    @property
+    def writable(self) -> bool:
+        return not self.destroyed and not self._eof_sent
+
+    @property
+    def readable(self) -> bool:
+        return not self.destroyed
+
+    def address(self) -> dict[str, Any]:
+        """``socket.address()``: the local end as ``{"address", "family", "port"}``."""
+        return {
+            "address": self.local_address,
+            "family": self.remote_family,
+            "port": self.local_port,
+        }
+
+    def set_timeout(self, seconds: float, callback: Callable[..., Any] | None = None) -> Socket:
+        """Inactivity timeout in seconds (0 disables); ``callback`` listens to ``'timeout'``."""
+        self.timeout = float(seconds)
+        if callback is not None:
+            self.once("timeout", callback)
+        return self
+
+    def set_no_delay(self, no_delay: bool = True) -> Socket:
+        if self._sock is not None and self._sock.family in (
+            _stdlib_socket.AF_INET,
+            _stdlib_socket.AF_INET6,
+        ):
+            self._sock.setsockopt(
+                _stdlib_socket.IPPROTO_TCP, _stdlib_socket.TCP_NODELAY, int(no_delay)
+            )
+        return self
+
+    def set_keep_alive(self, enable: bool = False, initial_delay: float = 0.0) -> Socket:
+        """TCP keep-alive; ``initial_delay`` in seconds (Node's ``initialDelay`` in ms)."""
+        sock = self._sock
+        if sock is None or sock.family not in (_stdlib_socket.AF_INET, _stdlib_socket.AF_INET6):
+            return self
+        sock.setsockopt(_stdlib_socket.SOL_SOCKET, _stdlib_socket.SO_KEEPALIVE, int(enable))
+        if enable and initial_delay > 0 and hasattr(_stdlib_socket, "TCP_KEEPIDLE"):
+            secs = max(1, int(initial_delay))
+            sock.setsockopt(_stdlib_socket.IPPROTO_TCP, _stdlib_socket.TCP_KEEPIDLE, secs)
+        return self
+
+    def ref(self) -> Socket:
+        return self
+
+    def unref(self) -> Socket:
+        return self
+
+    def destroy(self, error: BaseException | None = None) -> Socket:
+        """Close the connection now (Node's ``socket.destroy()``); idempotent."""
+        if self.destroyed:
+            return self
+        self.destroyed = True
+        if self._sock is not None:
+            self._sock.close()
+        hook = self._on_destroy
+        if hook is not None:
+            hook()
+        return self
+
+    def end(self) -> Socket:
+        """Node's ``socket.end()`` without data: the owner closes the connection."""
+        return self.destroy()
+
+    # -- trio.abc.HalfCloseableStream ------------------------------------
+    async def send_all(self, data: bytes | bytearray | memoryview) -> None:
+        if self.destroyed:
+            raise trio.ClosedResourceError("socket was destroyed")
+        await self._stream.send_all(data)
+        self.bytes_written += len(data)
+
+    async def wait_send_all_might_not_block(self) -> None:
+        await self._stream.wait_send_all_might_not_block()
+
+    async def receive_some(self, max_bytes: int | None = None) -> bytes | bytearray:
+        if self.destroyed:
+            raise trio.ClosedResourceError("socket was destroyed")
+        data = await self._stream.receive_some(max_bytes)
+        self.bytes_read += len(data)
+        return data
+
+    async def send_eof(self) -> None:
+        if self.destroyed:
+            raise trio.ClosedResourceError("socket was destroyed")
+        stream = self._stream
+        if isinstance(stream, trio.abc.HalfCloseableStream):
+            await stream.send_eof()
+        else:
+            await trio.lowlevel.checkpoint()
+        self._eof_sent = True
+
+    async def aclose(self) -> None:
+        self.destroyed = True
+        try:
+            await self._stream.aclose()
+        finally:
+            hook = self._on_destroy
+            if hook is not None:
+                hook()
+
+    def __repr__(self) -> str:
+        state = "destroyed" if self.destroyed else "open"
+        return (
+            f"<Socket {self.remote_address}:{self.remote_port} -> "
+            f"{self.local_address}:{self.local_port} {state} "
+            f"read={self.bytes_read} written={self.bytes_written}>"
+        )
