@@ -19,6 +19,10 @@ from typing import Any
 from ._constants import MAX_HEADER_SIZE as _MAX_HEADER_SIZE
 from ._constants import METHODS as METHODS
 from ._constants import STATUS_CODES as STATUS_CODES
+from ._h1.agent import Agent as Agent
+from ._h1.client import ClientRequest as ClientRequest
+from ._h1.client import get as get
+from ._h1.client import request as request
 from ._h1.incoming import IncomingMessage as IncomingMessage
 from ._h1.outgoing import OutgoingMessage as OutgoingMessage
 from ._h1.response import ServerResponse as ServerResponse
@@ -30,13 +34,18 @@ from ._net import Socket as Socket
 __all__ = [
     "METHODS",
     "STATUS_CODES",
+    "Agent",
+    "ClientRequest",
     "IncomingMessage",
     "OutgoingMessage",
     "Server",
     "ServerResponse",
     "Socket",
     "create_server",
+    "get",
+    "global_agent",  # noqa: F822 -- provided per trio.run by __getattr__
     "max_header_size",
+    "request",
     "set_max_idle_http_parsers",
     "validate_header_name",
     "validate_header_value",
@@ -65,3 +74,12 @@ def set_max_idle_http_parsers(max: int) -> None:
         raise InvalidArgTypeError(f'The "max" argument must be of type number. Received {max!r}')
     if max < 1:
         raise OutOfRangeError("max", ">= 1", max)
+
+
+def __getattr__(name: str) -> Any:
+    """``http.global_agent``: the keep-alive Agent of the current ``trio.run`` (H1-210)."""
+    if name == "global_agent":
+        from ._h1.agent import global_agent
+
+        return global_agent()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,509 @@
+"""``http.Agent``: pooled client connections (H1-002…H1-029, R1-105…R1-120).
+
+PEERS lessons 3 and 4 shape it:
+
+* a pooled connection is either at a proven clean boundary (request fully
+  sent, response fully read, no byte left over) or closed;
+* every piece of bookkeeping is synchronous: no ``await`` between
+  "assigned" and "owned", so a cancelled owner never leaves a socket
+  counted but unreachable;
+* an idle socket is checked when it is taken, not by a timer: it is
+  dropped if its ``Keep-Alive: timeout`` hint (minus one second) or the
+  agent's ``timeout`` has passed, or if the OS says it became readable or
+  closed while idle (the keep-alive race).
+
+The agent owns connections, not tasks (DESIGN §4): requests run in their
+callers' tasks; ``await agent.close()`` or ``async with Agent()`` closes
+what is pooled.
+"""
+
+from __future__ import annotations
+
+import math
+import select
+import socket as _stdlib_socket
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import trio
+
+from .._net import Socket
+from ..errors import (
+    ConnRefusedError,
+    HostNotFoundError,
+    InvalidArgValueError,
+    NodeSystemError,
+    TimedOutError,
+)
+from ..events import EventEmitter
+
+if TYPE_CHECKING:
+    from .client import ClientRequest
+
+__all__ = ["Agent", "ClientConnection", "global_agent", "open_tcp"]
+
+
+class ClientConnection:
+    """One connection owned by an agent (or by a single request without one)."""
+
+    __slots__ = ("agent", "expires_at", "idle_since", "name", "requests_served", "socket", "stream")
+
+    def __init__(self, stream: trio.abc.Stream, name: str, agent: Agent | None) -> None:
+        self.stream = stream
+        self.socket = Socket(stream)
+        self.socket._conn = self  # type: ignore[attr-defined]
+        self.name = name
+        self.agent = agent
+        self.idle_since = 0.0
+        self.expires_at = math.inf
+        self.requests_served = 0
+
+    def readable_or_closed(self) -> bool:
+        """True when the peer sent bytes or closed while the socket sat idle."""
+        sock = self.socket._sock
+        if sock is None:
+            return False
+        try:
+            ready, _, _ = select.select([sock.fileno()], [], [], 0)
+        except (OSError, ValueError):
+            return True
+        return bool(ready)
+
+    def destroy(self) -> None:
+        """Close at once (synchronously where the OS socket is reachable)."""
+        self.socket.destroy()
+
+    async def aclose(self) -> None:
+        self.socket.destroyed = True
+        await trio.aclose_forcefully(self.stream)
+
+    def __repr__(self) -> str:
+        return f"<ClientConnection {self.name!r} served={self.requests_served} {self.socket!r}>"
+
+
+class _Waiter:
+    __slots__ = ("conn", "event", "request", "slot")
+
+    def __init__(self, request: ClientRequest) -> None:
+        self.request = request
+        self.event = trio.Event()
+        self.conn: ClientConnection | None = None
+        self.slot = False
+
+
+def _family_of(value: Any) -> int:
+    if value in (4, "IPv4"):
+        return _stdlib_socket.AF_INET
+    if value in (6, "IPv6"):
+        return _stdlib_socket.AF_INET6
+    return _stdlib_socket.AF_UNSPEC
+
+
+async def open_tcp(options: dict[str, Any]) -> trio.abc.Stream:
+    """``net.createConnection`` for HTTP: TCP (or a Unix socket with ``socket_path``).
+
+    Honours ``host``, ``port``, ``family``, ``local_address``, ``local_port``
+    and ``lookup`` (a function ``(hostname, family) -> (address, family)``,
+    sync or async). Maps refusal and resolution failures to Node's codes.
+    """
+    path = options.get("socket_path")
+    if path:
+        return await trio.open_unix_socket(path)
+    host = options.get("host") or "localhost"
+    port = int(options.get("port") or 80)
+    family = _family_of(options.get("family"))
+    lookup = options.get("lookup")
+    local_address = options.get("local_address")
+    local_port = options.get("local_port")
+    try:
+        if lookup is not None:
+            found = lookup(host, options.get("family"))
+            if hasattr(found, "__await__"):
+                found = await found
+            host, fam = found
+            family = _family_of(fam)
+        if family == _stdlib_socket.AF_UNSPEC and not local_port:
+            return await trio.open_tcp_stream(host, port, local_address=local_address)
+        infos = await trio.socket.getaddrinfo(host, port, family, _stdlib_socket.SOCK_STREAM)
+        last: OSError | None = None
+        for fam_, type_, proto, _, addr in infos:
+            sock = trio.socket.socket(fam_, type_, proto)
+            try:
+                if local_address or local_port:
+                    sock.setsockopt(_stdlib_socket.SOL_SOCKET, _stdlib_socket.SO_REUSEADDR, 1)
+                    await sock.bind((local_address or "", int(local_port or 0)))
+                await sock.connect(addr)
+            except OSError as exc:
+                sock.close()
+                last = exc
+                continue
+            except BaseException:
+                sock.close()
+                raise
+            stream = trio.SocketStream(sock)
+            return stream
+        raise last if last is not None else OSError(f"no address for {host}")
+    except _stdlib_socket.gaierror as exc:
+        raise HostNotFoundError(
+            f"getaddrinfo ENOTFOUND {host}", syscall="getaddrinfo", address=host
+        ) from exc
+    except OSError as exc:
+        if isinstance(exc, NodeSystemError):
+            raise
+        refused = isinstance(exc, ConnectionRefusedError) or "refused" in str(exc).lower()
+        if refused:
+            raise ConnRefusedError(
+                f"connect ECONNREFUSED {host}:{port}", syscall="connect", address=host, port=port
+            ) from exc
+        if isinstance(exc, TimeoutError):
+            raise TimedOutError(f"connect ETIMEDOUT {host}:{port}") from exc
+        raise
+
+
+class Agent(EventEmitter):
+    """Node's ``http.Agent`` (H1-002…H1-029).
+
+    Options as keywords with Node's defaults: ``keep_alive=False``,
+    ``keep_alive_initial_delay=1.0`` (Node's ``keepAliveMsecs``, DESIGN §6),
+    ``max_sockets=math.inf``, ``max_total_sockets=math.inf``,
+    ``max_free_sockets=256``, ``scheduling="lifo"``, ``timeout=None``
+    (seconds); other keywords are connection options passed to
+    ``create_connection``.
+    """
+
+    default_port = 80
+    protocol = "http:"
+
+    def __init__(
+        self,
+        *,
+        keep_alive: bool = False,
+        keep_alive_initial_delay: float = 1.0,
+        max_sockets: float = math.inf,
+        max_total_sockets: float = math.inf,
+        max_free_sockets: int = 256,
+        scheduling: str = "lifo",
+        timeout: float | None = None,
+        **options: Any,
+    ) -> None:
+        EventEmitter.__init__(self)
+        if scheduling not in ("fifo", "lifo"):
+            raise InvalidArgValueError("scheduling", scheduling, "must be one of: 'fifo', 'lifo'")
+        for key in options:
+            if key not in _CONNECT_OPTIONS:
+                raise TypeError(f"Agent() got an unexpected keyword argument {key!r}")
+        self.keep_alive = keep_alive
+        self.keep_alive_initial_delay = float(keep_alive_initial_delay)
+        self.max_sockets = max_sockets
+        self.max_total_sockets = max_total_sockets
+        self.max_free_sockets = max_free_sockets
+        self.scheduling = scheduling
+        self.timeout = timeout
+        self.options = dict(options)
+        self._active: dict[str, list[ClientConnection]] = {}
+        self._free: dict[str, list[ClientConnection]] = {}
+        self._queue: dict[str, deque[_Waiter]] = {}
+        self._connecting: dict[str, int] = {}
+        self._total = 0
+        self._zombies: list[ClientConnection] = []
+        self.destroyed = False
+
+    # -- Node's views (H1-016, H1-025, H1-026) ------------------------------
+    @property
+    def sockets(self) -> dict[str, list[Socket]]:
+        """Sockets in use, by agent name (do not modify)."""
+        return {k: [c.socket for c in v] for k, v in self._active.items() if v}
+
+    @property
+    def free_sockets(self) -> dict[str, list[Socket]]:
+        """Idle pooled sockets, by agent name (do not modify)."""
+        return {k: [c.socket for c in v] for k, v in self._free.items() if v}
+
+    @property
+    def requests(self) -> dict[str, list[ClientRequest]]:
+        """Requests waiting for a socket, by agent name (do not modify)."""
+        return {k: [w.request for w in v] for k, v in self._queue.items() if v}
+
+    @property
+    def total_socket_count(self) -> int:
+        return self._total
+
+    def get_name(
+        self,
+        host: str | None = None,
+        port: int | str | None = None,
+        local_address: str | None = None,
+        family: int | None = None,
+        socket_path: str | None = None,
+        **_: Any,
+    ) -> str:
+        """``host:port:localAddress[:family][:socketPath]`` as Node builds it (H1-017, R1-115)."""
+        name = f"{host or 'localhost'}:{port or ''}:{local_address or ''}"
+        if family in (4, 6):
+            name += f":{family}"
+        if socket_path:
+            name += f":{socket_path}"
+        return name
+
+    # -- hooks (H1-012 … H1-014) ---------------------------------------------
+    async def create_connection(self, options: dict[str, Any]) -> trio.abc.Stream:
+        """Open the stream for a request; override to use another transport (H1-012)."""
+        return await open_tcp(options)
+
+    def keep_socket_alive(self, socket: Socket) -> bool:
+        """Called when a socket is about to be pooled; a false return destroys it (H1-013)."""
+        socket.set_keep_alive(True, self.keep_alive_initial_delay)
+        return True
+
+    def reuse_socket(self, socket: Socket, request: ClientRequest) -> None:
+        """Called when a pooled socket is given to ``request`` (H1-014)."""
+        socket.ref()
+
+    # -- acquiring and releasing (all bookkeeping synchronous) ----------------
+    def _count(self, name: str) -> int:
+        return len(self._active.get(name, ())) + self._connecting.get(name, 0)
+
+    def _room_for_new(self, name: str) -> bool:
+        if self._count(name) >= self.max_sockets:
+            return False
+        if self._total < self.max_total_sockets:
+            return True
+        # At the global cap: an idle socket of another origin makes room (as Node does).
+        for other, conns in self._free.items():
+            if other != name and conns:
+                victim = conns.pop(0)
+                self._total -= 1
+                self._drop(victim)
+                return True
+        return False
+
+    def _reserve(self, name: str) -> None:
+        self._connecting[name] = self._connecting.get(name, 0) + 1
+        self._total += 1
+
+    def _unreserve(self, name: str) -> None:
+        n = self._connecting.get(name, 0) - 1
+        if n > 0:
+            self._connecting[name] = n
+        else:
+            self._connecting.pop(name, None)
+        self._total -= 1
+
+    def _take_free(self, name: str) -> ClientConnection | None:
+        free = self._free.get(name)
+        now = trio.current_time()
+        while free:
+            conn = free.pop() if self.scheduling == "lifo" else free.pop(0)
+            self._total -= 1
+            if not free:
+                del self._free[name]
+            if conn.socket.destroyed or now >= conn.expires_at or conn.readable_or_closed():
+                self._drop(conn)
+                free = self._free.get(name)
+                continue
+            self._add_active(conn)
+            return conn
+        return None
+
+    def _add_active(self, conn: ClientConnection) -> None:
+        self._active.setdefault(conn.name, []).append(conn)
+        self._total += 1
+
+    def _remove_active(self, conn: ClientConnection) -> bool:
+        conns = self._active.get(conn.name)
+        if conns is None or conn not in conns:
+            return False
+        conns.remove(conn)
+        if not conns:
+            del self._active[conn.name]
+        self._total -= 1
+        return True
+
+    async def _acquire(
+        self, request: ClientRequest, options: dict[str, Any], name: str, *, fresh: bool = False
+    ) -> tuple[ClientConnection, bool]:
+        """A connection for ``request``: a pooled one, a new one, or one freed later (R1-108)."""
+        while True:
+            if not fresh:
+                conn = self._take_free(name)
+                if conn is not None:
+                    return conn, True
+            if self._room_for_new(name):
+                self._reserve(name)
+                break
+            waiter = _Waiter(request)
+            queue = self._queue.setdefault(name, deque())
+            queue.append(waiter)
+            try:
+                await waiter.event.wait()
+            except BaseException:
+                self._abandon(name, waiter)
+                raise
+            if waiter.conn is not None:
+                return waiter.conn, True
+            if waiter.slot:
+                break
+        try:
+            stream = await self.create_connection(dict(options))
+        except BaseException:
+            self._unreserve(name)
+            self._wake(name)
+            raise
+        self._unreserve(name)
+        conn = ClientConnection(stream, name, self)
+        self._add_active(conn)
+        return conn, False
+
+    def _abandon(self, name: str, waiter: _Waiter) -> None:
+        queue = self._queue.get(name)
+        if queue is not None and waiter in queue:
+            queue.remove(waiter)
+            if not queue:
+                del self._queue[name]
+        if waiter.conn is not None:
+            conn, waiter.conn = waiter.conn, None
+            self._release(conn, reusable=True)
+        elif waiter.slot:
+            waiter.slot = False
+            self._unreserve(name)
+            self._wake(name)
+
+    def _wake(self, name: str) -> None:
+        """A slot freed: let the first waiter of ``name`` (or of any origin) connect."""
+        for key in [name, *[k for k in self._queue if k != name]]:
+            queue = self._queue.get(key)
+            if not queue:
+                continue
+            if self._count(key) >= self.max_sockets or self._total >= self.max_total_sockets:
+                continue
+            waiter = queue.popleft()
+            if not queue:
+                del self._queue[key]
+            self._reserve(key)
+            waiter.slot = True
+            waiter.event.set()
+            return
+
+    def _release(self, conn: ClientConnection, *, reusable: bool) -> None:
+        """The request on ``conn`` is over: hand it on, pool it or close it (R1-105)."""
+        if not self._remove_active(conn):
+            return
+        conn.requests_served += 1
+        name = conn.name
+        if reusable and not conn.socket.destroyed and not self.destroyed:
+            queue = self._queue.get(name)
+            if queue:
+                waiter = queue.popleft()
+                if not queue:
+                    del self._queue[name]
+                self._add_active(conn)
+                waiter.conn = conn
+                waiter.event.set()
+                return
+            free = self._free.get(name)
+            now = trio.current_time()
+            if (
+                self.keep_alive
+                and now < conn.expires_at
+                and (free is None or len(free) < self.max_free_sockets)
+                and self.keep_socket_alive(conn.socket)
+            ):
+                conn.idle_since = now
+                if self.timeout:
+                    conn.expires_at = min(conn.expires_at, now + self.timeout)
+                self._free.setdefault(name, []).append(conn)
+                self._total += 1
+                if self._events and "free" in self._events:
+                    self.emit("free", conn.socket, None)
+                return
+        self._drop(conn)
+        self._wake(name)
+
+    def _detach(self, conn: ClientConnection) -> None:
+        """An upgraded or tunnelled socket leaves HTTP management (R1-075)."""
+        if self._remove_active(conn):
+            self._wake(conn.name)
+
+    def _drop(self, conn: ClientConnection) -> None:
+        conn.destroy()
+        if conn.socket._sock is None:
+            self._zombies.append(conn)
+
+    # -- closing ----------------------------------------------------------------
+    def destroy(self) -> None:
+        """Destroy every socket the agent holds, in use or idle (H1-015, R1-117)."""
+        for conns in list(self._free.values()):
+            for conn in conns:
+                self._drop(conn)
+        self._total -= sum(len(v) for v in self._free.values())
+        self._free.clear()
+        for conns in list(self._active.values()):
+            for conn in conns:
+                self._drop(conn)
+
+    async def close(self) -> None:
+        """Destroy the pool and wait until the streams are closed."""
+        self.destroy()
+        zombies, self._zombies = self._zombies, []
+        with trio.CancelScope(shield=True):
+            for conn in zombies:
+                await conn.aclose()
+
+    async def __aenter__(self) -> Agent:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def __repr__(self) -> str:
+        active = sum(len(v) for v in self._active.values())
+        free = sum(len(v) for v in self._free.values())
+        waiting = sum(len(v) for v in self._queue.values())
+        connecting = sum(self._connecting.values())
+        return (
+            f"<{type(self).__name__} keep_alive={self.keep_alive} | sockets: {active} active, "
+            f"{connecting} connecting, {free} free | requests: {waiting} queued>"
+        )
+
+
+_CONNECT_OPTIONS = frozenset(
+    {
+        "host",
+        "hostname",
+        "port",
+        "family",
+        "local_address",
+        "local_port",
+        "lookup",
+        "socket_path",
+        "hints",
+        "no_delay",
+        "default_port",
+        "ca",
+        "cert",
+        "key",
+        "pfx",
+        "passphrase",
+        "ciphers",
+        "servername",
+        "reject_unauthorized",
+        "ssl_context",
+        "ALPNProtocols",
+        "session",
+    }
+)
+
+CreateConnection = Callable[[dict[str, Any]], Any]
+
+_GLOBAL_AGENT: trio.lowlevel.RunVar[Agent] = trio.lowlevel.RunVar("trio_nodehttp.global_agent")
+
+
+def global_agent() -> Agent:
+    """``http.globalAgent``: one per ``trio.run``, keep-alive, 5 s timeout (H1-210, R1-119)."""
+    try:
+        return _GLOBAL_AGENT.get()
+    except LookupError:
+        agent = Agent(keep_alive=True, timeout=5.0)
+        _GLOBAL_AGENT.set(agent)
+        return agent

@@ -1,0 +1,914 @@
+"""``ClientRequest``, ``http.request``, ``http.get`` (H1-030…H1-077, H1-209…H1-239, R1-076…R1-104).
+
+A request touches no socket until its first await (``write``, ``end``,
+``flush_headers``, ``response()``); every await goes through one guard
+(``_guard``) which makes the request cancellation-safe (DESIGN §4): when an
+await is cancelled, destroyed (``req.destroy()``), aborted
+(``AbortSignal``) or fails, the connection is closed — never pooled
+half-used — the agent's bookkeeping is settled synchronously, and the
+request's events fire in Node's documented order (R1-077…R1-087) inside
+that await, shielded and bounded.
+
+The response head and body are parsed by h11: one ``h11.Connection`` per
+request, told about the request by a minimal stand-in ``Request`` (method,
+and ``Upgrade`` when one is proposed), since the bytes on the wire come
+from ``OutgoingMessage`` (Node's ``_storeHeader``).
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import SplitResult, unquote, urlsplit
+
+import h11
+import trio
+
+from .._headers import build_headers, check_is_http_token, parse_unique_headers_option
+from ..abort import AbortSignal, cancel_on_abort
+from ..errors import (
+    AbortError,
+    ConnResetError,
+    HttpParserError,
+    InvalidArgTypeError,
+    InvalidHttpTokenError,
+    InvalidProtocolError,
+    NodeError,
+    UnescapedCharactersError,
+)
+from .agent import Agent, ClientConnection, global_agent, open_tcp
+from .incoming import IncomingMessage
+from .outgoing import OutgoingMessage
+
+__all__ = ["ClientRequest", "get", "request"]
+
+_NO_CHUNKED = frozenset({"GET", "HEAD", "DELETE", "OPTIONS", "TRACE", "CONNECT"})
+_IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
+_INVALID_PATH = re.compile(r"[^\u0021-\u00ff]")
+_KEEP_ALIVE_TIMEOUT = re.compile(r"timeout=(\d+)", re.IGNORECASE)
+_READ_SIZE = 65536
+#: Bound on the shielded work done while a request is torn down (events, close).
+_TEARDOWN_TIMEOUT = 1.0
+
+_REQUEST_OPTIONS = frozenset(
+    {
+        "agent",
+        "auth",
+        "callback",
+        "create_connection",
+        "default_port",
+        "family",
+        "headers",
+        "hints",
+        "host",
+        "hostname",
+        "insecure_http_parser",
+        "join_duplicate_headers",
+        "local_address",
+        "local_port",
+        "lookup",
+        "max_header_size",
+        "method",
+        "path",
+        "port",
+        "protocol",
+        "set_default_headers",
+        "set_host",
+        "signal",
+        "socket_path",
+        "timeout",
+        "unique_headers",
+        "no_delay",
+        # TLS (https), passed through to the agent's create_connection
+        "ca",
+        "cert",
+        "key",
+        "pfx",
+        "passphrase",
+        "ciphers",
+        "servername",
+        "reject_unauthorized",
+        "ssl_context",
+        "ALPNProtocols",
+        "session",
+    }
+)
+
+_shadow_cache: dict[tuple[bytes, bool], h11.Request] = {}
+
+
+def _shadow_request(method: str, upgrade: bool) -> h11.Request:
+    """The stand-in request that tells h11 how to read the response."""
+    key = (method.encode("ascii"), upgrade)
+    ev = _shadow_cache.get(key)
+    if ev is None:
+        headers = [(b"Host", b"h")]
+        if upgrade:
+            headers += [(b"Connection", b"upgrade"), (b"Upgrade", b"x")]
+        ev = _shadow_cache[key] = h11.Request(method=key[0], target=b"/", headers=headers)
+    return ev
+
+
+def _url_to_options(url: str | SplitResult | Any) -> dict[str, Any]:
+    """Node's ``urlToHttpOptions`` (R1-093): userinfo becomes ``auth``, URI-decoded."""
+    parts = url if isinstance(url, SplitResult) else urlsplit(str(url))
+    if not parts.scheme:
+        raise TypeError(f"Invalid URL: {url!r}")
+    opts: dict[str, Any] = {"protocol": parts.scheme + ":"}
+    host = parts.hostname or ""
+    opts["hostname"] = host
+    if parts.port is not None:
+        opts["port"] = parts.port
+    path = parts.path or "/"
+    if parts.query:
+        path += "?" + parts.query
+    opts["path"] = path
+    if parts.username is not None:
+        auth = unquote(parts.username)
+        if parts.password is not None:
+            auth += ":" + unquote(parts.password)
+        opts["auth"] = auth
+    return opts
+
+
+def _tokens(value: str) -> list[str]:
+    return [t.strip().lower() for t in value.split(",")]
+
+
+class ClientRequest(OutgoingMessage):
+    """Node's ``http.ClientRequest``: made by :func:`request`, sent by its awaits.
+
+    ``await req.write(chunk)``, ``await req.end(data)``, ``await
+    req.response()`` (the ``'response'`` event's ``IncomingMessage``).
+    ``async with http.request(...) as req:`` destroys whatever is
+    unfinished on exit.
+    """
+
+    _default_protocol = "http:"
+    _default_agent_attr = "global_agent"
+
+    def __init__(self, url: Any = None, **options: Any) -> None:
+        OutgoingMessage.__init__(self)
+        for key in options:
+            if key not in _REQUEST_OPTIONS:
+                raise TypeError(f"request() got an unexpected keyword argument {key!r}")
+        opts: dict[str, Any] = {}
+        if url is not None:
+            if isinstance(url, Mapping):
+                opts.update(url)
+            else:
+                opts.update(_url_to_options(url))
+        opts.update({k: v for k, v in options.items() if v is not None or k == "agent"})
+        callback = opts.pop("callback", None)
+
+        agent = opts.get("agent")
+        default_agent = self._global_agent()
+        create_connection = opts.get("create_connection")
+        if agent is False:
+            agent = type(default_agent)()
+        elif agent is None:
+            agent = None if create_connection is not None else default_agent
+        elif not isinstance(agent, Agent):
+            raise InvalidArgTypeError(
+                'The "options.agent" property must be one of Agent-like Object, '
+                f"undefined, or false. Received {agent!r}"
+            )
+        self.agent: Agent | None = agent
+        default_port = opts.get("default_port") or (agent.default_port if agent else 80)
+        self._default_port = default_port
+        expected = agent.protocol if agent is not None else self._default_protocol
+        protocol = opts.get("protocol") or expected
+        if protocol != expected:
+            raise InvalidProtocolError(protocol, expected)
+        self.protocol = protocol
+
+        host = opts.get("hostname") or opts.get("host") or "localhost"
+        if host.startswith("[") and host.endswith("]"):
+            host = host[1:-1]
+        self.host = host
+        port = opts.get("port") or default_port
+        self._port = int(port)
+        self.socket_path = opts.get("socket_path")
+        if self.socket_path and (opts.get("host") or opts.get("hostname") or opts.get("port")):
+            if "port" in options or "host" in options or "hostname" in options:
+                raise TypeError("socket_path cannot be combined with host or port")
+
+        path = str(opts.get("path") or "/")
+        if _INVALID_PATH.search(path):
+            raise UnescapedCharactersError("Request path")
+        self.path = path
+
+        method = opts.get("method") or "GET"
+        if not isinstance(method, str) or not check_is_http_token(method):
+            raise InvalidHttpTokenError("Method", method)
+        method = method.upper()
+        self.method = method
+        self.use_chunked_encoding_by_default = method not in _NO_CHUNKED
+
+        self.max_headers_count: int | None = None
+        self.reused_socket = False
+        self.aborted = False
+        self.timeout: float | None = opts.get("timeout")
+        if self.timeout is None and agent is not None:
+            self.timeout = agent.timeout
+        self._signal: AbortSignal | None = opts.get("signal")
+        self._max_header_size = int(opts.get("max_header_size") or 16384)
+        self._join_duplicate_headers = bool(opts.get("join_duplicate_headers"))
+        self._insecure_http_parser = bool(opts.get("insecure_http_parser"))
+        self._create_connection: Callable[..., Any] | None = create_connection
+        self._connect_options = {
+            k: opts[k]
+            for k in (
+                "family",
+                "local_address",
+                "local_port",
+                "lookup",
+                "hints",
+                "ca",
+                "cert",
+                "key",
+                "pfx",
+                "passphrase",
+                "ciphers",
+                "servername",
+                "reject_unauthorized",
+                "ssl_context",
+                "ALPNProtocols",
+                "session",
+            )
+            if opts.get(k) is not None
+        }
+        self._connect_options.update(host=host, port=self._port)
+        if self.socket_path:
+            self._connect_options["socket_path"] = self.socket_path
+        self._unique_headers = parse_unique_headers_option(opts.get("unique_headers"))
+
+        if agent is not None:
+            if not agent.keep_alive and not math.isfinite(agent.max_sockets):
+                self._last = True
+                self.should_keep_alive = False
+            else:
+                self._last = False
+                self.should_keep_alive = True
+
+        set_default_headers = opts.get("set_default_headers", True) is not False
+        set_host = opts.get("set_host")
+        if set_host is None:
+            set_host = set_default_headers
+        if not set_default_headers:
+            self._removed_connection = True
+            self._removed_cont_len = True
+            self._removed_te = True
+
+        headers = opts.get("headers")
+        if not isinstance(headers, (list, tuple)):
+            if headers:
+                for key, value in headers.items():
+                    self.set_header(key, value)
+            if host and set_host and not self.has_header("host"):
+                host_header = host
+                first = host_header.find(":")
+                if (
+                    first != -1
+                    and ":" in host_header[first + 1 :]
+                    and not host_header.startswith("[")
+                ):
+                    host_header = f"[{host_header}]"
+                if port and int(port) != default_port:
+                    host_header += f":{port}"
+                self.set_header("Host", host_header)
+            auth = opts.get("auth")
+            if auth and not self.has_header("authorization"):
+                token = base64.b64encode(str(auth).encode("latin-1")).decode("ascii")
+                self.set_header("Authorization", "Basic " + token)
+            if self.get_header("expect"):
+                self._store_header(f"{method} {path} HTTP/1.1\r\n", self._out)
+        else:
+            self._store_header(f"{method} {path} HTTP/1.1\r\n", list(headers))
+
+        # connection state
+        self._conn: ClientConnection | None = None
+        self._parser: h11.Connection | None = None
+        self._res: IncomingMessage | None = None
+        self._scope: trio.CancelScope | None = None
+        self._destroy_error: BaseException | None = None
+        self._deferred = False
+        self._torn_down = False
+        self._closed = False
+        self._continued = False
+        self._final_early = False
+        self._head_on_wire = False
+        self._bytes_in = 0
+        self._sent: list[bytes] | None = None
+        self._retried = False
+        self._last_io = 0.0
+        self._socket_opts: list[tuple[str, tuple[Any, ...]]] = []
+        self._abort_called = False
+        if callback is not None:
+            self.once("response", callback)
+
+    # -- Node's surface -----------------------------------------------------
+    @classmethod
+    def _global_agent(cls) -> Agent:
+        return global_agent()
+
+    def _has_agent(self) -> bool:
+        return self.agent is not None
+
+    def _implicit_header(self) -> None:
+        self._store_header(f"{self.method} {self.path} HTTP/1.1\r\n", self._out)
+
+    def set_timeout(self, seconds: float, callback: Any = None) -> ClientRequest:
+        """Socket inactivity timeout in seconds: emits ``'timeout'`` only (R1-086, H1-072)."""
+        if callback is not None:
+            self.once("timeout", callback)
+        self.timeout = float(seconds)
+        return self
+
+    def set_no_delay(self, no_delay: bool = True) -> None:
+        """Applied once the socket is assigned (R1-099)."""
+        if self.socket is not None:
+            self.socket.set_no_delay(no_delay)
+        else:
+            self._socket_opts.append(("set_no_delay", (no_delay,)))
+
+    def set_socket_keep_alive(self, enable: bool = False, initial_delay: float = 0.0) -> None:
+        if self.socket is not None:
+            self.socket.set_keep_alive(enable, initial_delay)
+        else:
+            self._socket_opts.append(("set_keep_alive", (enable, initial_delay)))
+
+    @property
+    def writable_ended(self) -> bool:
+        return self.finished
+
+    # -- destroy / abort ------------------------------------------------------
+    def destroy(self, error: BaseException | None = None) -> ClientRequest:
+        """Destroy the request (H1-053): its connection is closed at once.
+
+        The events of R1-080…R1-082 fire inside the await that is running
+        (it raises the error), or at the next await of this request.
+        """
+        if self.destroyed:
+            return self
+        self.destroyed = True
+        self._destroy_error = error
+        conn = self._conn
+        if self._scope is not None:
+            self._scope.cancel()
+        else:
+            self._deferred = True
+            if conn is not None:
+                self._drop_connection()
+        return self
+
+    def abort(self) -> None:
+        """Deprecated ``abort()`` (H1-048): ``destroy()`` plus ``'abort'`` first (R1-083…R1-085)."""
+        if self.aborted:
+            return
+        self.aborted = True
+        self._abort_called = True
+        self.destroy()
+
+    # -- the guard every await goes through ------------------------------------
+    async def _guard(self, fn: Callable[..., Any], *args: Any) -> Any:
+        if self._deferred:
+            self._deferred = False
+            err = self._default_error()
+            await self._teardown(err)
+            raise err
+        if self.destroyed and self._torn_down:
+            raise self._destroy_error or ConnResetError(
+                "aborted" if self._res is not None else "socket hang up"
+            )
+        try:
+            with cancel_on_abort(self._signal) as scope:
+                self._scope = scope
+                try:
+                    return await fn(*args)
+                finally:
+                    self._scope = None
+            # Only req.destroy() cancels our scope without a signal.
+            err = self._default_error()
+        except AbortError as exc:
+            self.destroyed = True
+            err = exc
+        except trio.Cancelled:
+            self.destroyed = True
+            await self._teardown(None)
+            raise
+        except (NodeError, OSError, trio.BrokenResourceError, trio.ClosedResourceError) as exc:
+            self.destroyed = True
+            err = self._map_error(exc)
+        except BaseException:
+            self.destroyed = True
+            await self._teardown(None)
+            raise
+        await self._teardown(err)
+        raise err
+
+    def _default_error(self) -> BaseException:
+        if self._destroy_error is not None:
+            return self._destroy_error
+        return ConnResetError("aborted" if self._res is not None else "socket hang up")
+
+    def _map_error(self, exc: BaseException) -> BaseException:
+        if self._destroy_error is not None:
+            return self._destroy_error
+        if isinstance(exc, NodeError):
+            return exc
+        if isinstance(exc, (trio.BrokenResourceError, trio.ClosedResourceError, OSError)):
+            err = ConnResetError("aborted" if self._res is not None else "socket hang up")
+            err.__cause__ = exc
+            return err
+        return exc
+
+    def _drop_connection(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        conn.destroy()
+        if conn.agent is not None:
+            conn.agent._release(conn, reusable=False)
+
+    async def _teardown(self, err: BaseException | None) -> None:
+        """Close the connection and fire the destroy/abort events once (R1-077…R1-087)."""
+        conn = self._conn
+        self._drop_connection()
+        if self._torn_down:
+            return
+        self._torn_down = True
+        with trio.move_on_after(_TEARDOWN_TIMEOUT) as cs:
+            cs.shield = True
+            if conn is not None and conn.socket._sock is None:
+                await conn.aclose()
+            if err is None:
+                err = self._default_error()
+            res = self._res
+            if self._abort_called:
+                await self._emit("abort")
+            if res is None or res.complete:
+                if not (self._abort_called and self.socket is None) and (
+                    res is None or not res.complete
+                ):
+                    await self._emit_error(err)
+                await self._emit_close()
+                return
+            res.aborted = True
+            res._error = err
+            await res.emit_async("aborted")
+            if self._abort_called:
+                if res.listener_count("error"):
+                    await res.emit_async("error", err)
+                await self._emit_close()
+            else:
+                await self._emit_close()
+                if res.listener_count("error"):
+                    await res.emit_async("error", err)
+            await res.emit_async("close")
+
+    async def _emit(self, event: str, *args: Any) -> None:
+        if self._events and event in self._events:
+            await self.emit_async(event, *args)
+
+    async def _emit_error(self, err: BaseException) -> None:
+        if self.listener_count("error"):
+            await self.emit_async("error", err)
+
+    async def _emit_close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            await self._emit("close")
+
+    async def __aenter__(self) -> ClientRequest:
+        return self
+
+    async def __aexit__(self, etype: Any, exc: Any, tb: Any) -> None:
+        res = self._res
+        unfinished = not self._closed and (res is None or not res.complete or not self.finished)
+        if (
+            self._deferred
+            or (unfinished and self._conn is not None)
+            or (unfinished and etype is not None)
+        ):
+            self.destroyed = True
+            self._deferred = False
+            await self._teardown(self._default_error() if etype is None else None)
+
+    # -- sending -------------------------------------------------------------------
+    async def _ensure_connection(self) -> None:
+        if self._conn is not None:
+            return
+        agent = self.agent
+        opts = dict(self._connect_options)
+        if agent is not None:
+            name = agent.get_name(**opts)
+            conn, reused = await agent._acquire(self, opts, name)
+        else:
+            factory = self._create_connection
+            stream: Any
+            if factory is not None:
+                stream = factory(opts)
+                if hasattr(stream, "__await__"):
+                    stream = await stream
+            else:
+                stream = await open_tcp(opts)
+            conn, reused = ClientConnection(stream, "", None), False
+        self._conn = conn
+        self.socket = conn.socket
+        self.reused_socket = reused
+        if reused and agent is not None:
+            agent.reuse_socket(conn.socket, self)
+            self._sent = []
+        for meth, args in self._socket_opts:
+            getattr(conn.socket, meth)(*args)
+        self._socket_opts.clear()
+        self._last_io = trio.current_time()
+        self._new_parser()
+        await self._emit("socket", conn.socket)
+
+    def _new_parser(self) -> None:
+        parser = h11.Connection(h11.CLIENT, max_incomplete_event_size=self._max_header_size)
+        upgrade = False
+        conn_hdr = self.get_header("connection")
+        if self.has_header("upgrade") and isinstance(conn_hdr, str):
+            upgrade = "upgrade" in _tokens(conn_hdr)
+        parser.send(_shadow_request(self.method, upgrade))
+        parser.send(h11.EndOfMessage())
+        self._parser = parser
+        self._bytes_in = 0
+
+    async def _transport_send(self, data: bytes) -> None:
+        await self._guard(self._send_guarded, data)
+
+    async def _send_guarded(self, data: bytes) -> None:
+        await self._ensure_connection()
+        if self.get_header("expect") and not self._continued and not self._head_on_wire:
+            head = self._header or b""
+            if data.startswith(head):
+                await self._send_raw(head)
+                self._head_on_wire = True
+                data = data[len(head) :]
+                if data:
+                    await self._wait_continue()
+                    if self._final_early:
+                        return
+        self._head_on_wire = True
+        if data:
+            await self._send_raw(data)
+
+    async def _send_raw(self, data: bytes) -> None:
+        conn = self._conn
+        assert conn is not None
+        if self._sent is not None:
+            self._sent.append(data)
+        try:
+            await self._with_timeout(conn.stream.send_all, data)
+        except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
+            if await self._retry():
+                return
+            raise
+        conn.socket.bytes_written += len(data)
+
+    async def _with_timeout(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run one I/O step; every ``timeout`` seconds of inactivity emit ``'timeout'`` (R1-086)."""
+        t = self.timeout
+        if not t:
+            result = await fn(*args)
+            return result
+        while True:
+            with trio.move_on_at(self._last_io + t) as cs:
+                result = await fn(*args)
+            self._last_io = trio.current_time()
+            if not cs.cancelled_caught:
+                return result
+            await self._emit("timeout")
+            if self.socket is not None and self.socket.listener_count("timeout"):
+                await self.socket.emit_async("timeout")
+
+    async def _retry(self) -> bool:
+        """Replay an idempotent request once on a fresh socket when a reused one failed
+        before any response byte arrived (PEERS lesson 3)."""
+        if (
+            self._retried
+            or not self.reused_socket
+            or self._bytes_in
+            or self._sent is None
+            or self.method not in _IDEMPOTENT
+            or self.agent is None
+        ):
+            return False
+        self._retried = True
+        payload = b"".join(self._sent)
+        old = self._conn
+        self._conn = None
+        if old is not None:
+            old.destroy()
+            self.agent._release(old, reusable=False)
+        opts = dict(self._connect_options)
+        name = self.agent.get_name(**opts)
+        conn, _ = await self.agent._acquire(self, opts, name, fresh=True)
+        self._conn = conn
+        self.socket = conn.socket
+        self.reused_socket = False
+        self._sent = None
+        self._new_parser()
+        await conn.stream.send_all(payload)
+        conn.socket.bytes_written += len(payload)
+        return True
+
+    async def write(self, chunk: Any, encoding: str | None = None) -> bool:
+        """Send a body chunk (H1-077); an empty chunk does nothing (R1-024)."""
+        if self._deferred:
+            await self._guard(self._noop)
+        if isinstance(chunk, (bytes, bytearray, memoryview, str)) and len(chunk) == 0:
+            return True
+        return await OutgoingMessage.write(self, chunk, encoding)
+
+    async def end(self, chunk: Any = None, encoding: str | None = None) -> ClientRequest:
+        """Finish the request (H1-052): the last chunk, then ``0\\r\\n\\r\\n`` when chunked."""
+        if self._deferred:
+            await self._guard(self._noop)
+        await OutgoingMessage.end(self, chunk, encoding)
+        return self
+
+    async def flush_headers(self) -> None:
+        if self._deferred:
+            await self._guard(self._noop)
+        await OutgoingMessage.flush_headers(self)
+
+    async def _noop(self) -> None:
+        await trio.lowlevel.checkpoint()
+
+    # -- receiving ------------------------------------------------------------------
+    async def _recv(self) -> bytes:
+        conn = self._conn
+        assert conn is not None
+        try:
+            data = await self._with_timeout(conn.stream.receive_some, _READ_SIZE)
+        except (trio.BrokenResourceError, OSError):
+            data = b""
+        conn.socket.bytes_read += len(data)
+        self._bytes_in += len(data)
+        return bytes(data)
+
+    async def _next_event(self) -> Any:
+        parser = self._parser
+        assert parser is not None
+        while True:
+            try:
+                event = parser.next_event()
+            except h11.RemoteProtocolError as exc:
+                if parser.their_state is h11.ERROR and self._eof_seen(parser):
+                    if self._res is None and await self._retry():
+                        parser = self._parser
+                        assert parser is not None
+                        continue
+                    raise ConnResetError(
+                        "aborted" if self._res is not None else "socket hang up"
+                    ) from exc
+                code = "HPE_HEADER_OVERFLOW" if exc.error_status_hint == 431 else "HPE_INVALID"
+                raise HttpParserError(code, str(exc)) from exc
+            if event is h11.NEED_DATA:
+                data = await self._recv()
+                parser.receive_data(data)
+                continue
+            return event
+
+    @staticmethod
+    def _eof_seen(parser: h11.Connection) -> bool:
+        return bool(parser.trailing_data[1])
+
+    async def _wait_continue(self) -> None:
+        """Read 1xx responses until ``100 Continue`` (or a final response) arrives (R1-040)."""
+        while not self._continued and self._res is None:
+            await self._read_one_head()
+
+    async def _read_one_head(self) -> None:
+        event = await self._next_event()
+        if isinstance(event, h11.InformationalResponse):
+            await self._on_informational(event)
+        elif isinstance(event, h11.Response):
+            self._final_early = not self._continued and bool(self.get_header("expect"))
+            await self._on_response(event)
+        elif isinstance(event, h11.ConnectionClosed):
+            raise ConnResetError("socket hang up")
+        else:
+            raise HttpParserError("HPE_INVALID", f"unexpected {type(event).__name__}")
+
+    async def _on_informational(self, event: h11.InformationalResponse) -> None:
+        status = event.status_code
+        if status == 100:
+            self._continued = True
+            await self._emit("continue")
+            return
+        if status == 101:
+            await self._on_response(event)
+            return
+        raw = _raw(event.headers)
+        info = {
+            "status_code": status,
+            "status_message": event.reason.decode("latin-1"),
+            "http_version": event.http_version.decode("ascii"),
+            "http_version_major": int(event.http_version[:1]),
+            "http_version_minor": int(event.http_version[2:3]),
+            "headers": _build(raw, self._join_duplicate_headers),
+            "raw_headers": raw,
+        }
+        await self._emit("information", info)
+
+    async def _on_response(self, event: h11.Response | h11.InformationalResponse) -> None:
+        conn = self._conn
+        assert conn is not None
+        res = IncomingMessage(conn.socket)
+        res.status_code = event.status_code
+        res.status_message = event.reason.decode("latin-1")
+        version = event.http_version
+        res.http_version = version.decode("ascii")
+        res.http_version_major = int(version[:1])
+        res.http_version_minor = int(version[2:3])
+        raw = _raw(event.headers)
+        limit = self.max_headers_count
+        if limit is None:
+            limit = 2000
+        if limit and len(raw) > 2 * limit:
+            del raw[2 * limit :]
+        res.raw_headers = raw
+        res.join_duplicate_headers = self._join_duplicate_headers
+        res._source = self
+        res._on_end = self._on_response_end
+        res.req = self  # type: ignore[attr-defined]
+        self._res = res
+
+    async def response(self) -> IncomingMessage:
+        """Wait for the response and return it; ``'response'`` fires once (H1-044, R1-092).
+
+        A ``101`` with an ``'upgrade'`` listener, or a 2xx to ``CONNECT``
+        with a ``'connect'`` listener, hands the socket and ``head`` to that
+        listener (R1-073, R1-074) and returns the response once it is done.
+        """
+        res = self._res
+        if res is not None and getattr(self, "_response_emitted", False):
+            return res
+        result: IncomingMessage = await self._guard(self._response_guarded)
+        return result
+
+    async def _response_guarded(self) -> IncomingMessage:
+        if self._header is None or not self._header_sent:
+            if self._header is None:
+                self._implicit_header()
+            self._queue(b"")
+            await self._flush_inside()
+        if self._conn is None:
+            await self._ensure_connection()
+        while self._res is None:
+            await self._read_one_head()
+        res = self._res
+        self._response_emitted = True
+        status = res.status_code or 0
+        if status == 101 or (self.method == "CONNECT" and 200 <= status < 300):
+            await self._hand_over(res, "upgrade" if status == 101 else "connect")
+            return res
+        await self._emit("response", res)
+        return res
+
+    async def _flush_inside(self) -> None:
+        pending = self._pending
+        if not pending:
+            return
+        data = b"".join(pending)
+        self._pending = []
+        self._pending_len = 0
+        await self._send_guarded(data)
+
+    async def _hand_over(self, res: IncomingMessage, event: str) -> None:
+        conn = self._conn
+        parser = self._parser
+        assert conn is not None and parser is not None
+        head = parser.trailing_data[0]
+        self._conn = None
+        if conn.agent is not None:
+            conn.agent._detach(conn)
+        res.complete = True
+        res._ended = True
+        try:
+            if self.listener_count(event):
+                await self.emit_async(event, res, conn.socket, head)
+        finally:
+            with trio.CancelScope(shield=True):
+                await trio.aclose_forcefully(conn.stream)
+            conn.socket.destroyed = True
+            await self._emit_close()
+
+    async def _next_body_chunk(self, msg: IncomingMessage) -> bytes | None:
+        chunk: bytes | None = await self._guard(self._body_guarded, msg)
+        return chunk
+
+    async def _body_guarded(self, msg: IncomingMessage) -> bytes | None:
+        if self._conn is None:
+            return None
+        event = await self._next_event()
+        if isinstance(event, h11.Data):
+            return bytes(event.data)
+        if isinstance(event, h11.EndOfMessage):
+            if event.headers:
+                msg.raw_trailers = _raw(event.headers)
+            self._settle_connection(msg)
+            return None
+        raise ConnResetError("aborted")
+
+    def _settle_connection(self, res: IncomingMessage) -> None:
+        """The exchange is over: pool the connection if it is at a clean boundary (lesson 4)."""
+        conn, parser = self._conn, self._parser
+        self._conn = None
+        if conn is None or parser is None:
+            return
+        reusable = (
+            self.finished
+            and self.should_keep_alive
+            and not self._final_early
+            and not self._sent_close()
+            and parser.our_state is h11.DONE
+            and parser.their_state is h11.DONE
+            and not parser.trailing_data[0]
+            and not parser.trailing_data[1]
+            and self._response_keeps_alive(res)
+        )
+        if reusable:
+            hint = res.headers.get("keep-alive")
+            if isinstance(hint, str):
+                m = _KEEP_ALIVE_TIMEOUT.search(hint)
+                if m is not None:
+                    seconds = int(m.group(1))
+                    if seconds <= 1:
+                        reusable = False
+                    else:
+                        conn.expires_at = trio.current_time() + seconds - 1
+        if conn.agent is not None:
+            conn.agent._release(conn, reusable=reusable)
+        else:
+            conn.destroy()
+
+    def _sent_close(self) -> bool:
+        value = self.get_header("connection")
+        return isinstance(value, str) and "close" in _tokens(value)
+
+    @staticmethod
+    def _response_keeps_alive(res: IncomingMessage) -> bool:
+        connection = res.headers.get("connection")
+        tokens = _tokens(connection) if isinstance(connection, str) else []
+        if res.http_version_major == 1 and res.http_version_minor == 1:
+            return "close" not in tokens
+        return "keep-alive" in tokens
+
+    async def _on_response_end(self) -> None:
+        await self._emit_close()
+        res = self._res
+        if res is not None and res._events and "close" in res._events:
+            await res.emit_async("close")
+
+    def __repr__(self) -> str:
+        state = (
+            "destroyed"
+            if self.destroyed
+            else ("response" if self._res is not None else ("sent" if self.finished else "new"))
+        )
+        where = f"{self.protocol}//{self.host}:{self._port}{self.path}"
+        return f"<ClientRequest {self.method} {where} {state}>"
+
+
+def _raw(headers: Any) -> list[str]:
+    raw: list[str] = []
+    for name, value in headers.raw_items():
+        raw.append(name.decode("latin-1"))
+        raw.append(value.decode("latin-1"))
+    return raw
+
+
+def _build(raw: list[str], join: bool) -> dict[str, Any]:
+    return build_headers(raw, join, 0)
+
+
+def request(
+    url: Any = None, callback: Callable[..., Any] | None = None, **options: Any
+) -> ClientRequest:
+    """``http.request(url, **options)`` (H1-212): a ``ClientRequest``, no I/O yet.
+
+    A URL string and keyword options merge with the options winning
+    (R1-093). ``callback`` becomes a one-time ``'response'`` listener.
+    """
+    if callback is not None:
+        options["callback"] = callback
+    return ClientRequest(url, **options)
+
+
+async def get(
+    url: Any = None, callback: Callable[..., Any] | None = None, **options: Any
+) -> IncomingMessage:
+    """``http.get``: a GET that is ended at once; returns the response (H1-209, DESIGN §10)."""
+    req = request(url, callback, **options)
+    await req.end()
+    return await req.response()
