@@ -59,6 +59,8 @@ class Socket(EventEmitter, trio.abc.HalfCloseableStream):
         self.destroyed = False
         self.timeout = 0.0
         self._on_destroy: Callable[[], None] | None = None
+        #: Called by ``set_timeout`` so that the owner re-arms its inactivity timer.
+        self._on_timeout_change: Callable[[], None] | None = None
         self._eof_sent = False
         sock = _raw_socket(stream)
         self._sock = sock
@@ -111,6 +113,9 @@ class Socket(EventEmitter, trio.abc.HalfCloseableStream):
         self.timeout = float(seconds)
         if callback is not None:
             self.once("timeout", callback)
+        hook = self._on_timeout_change
+        if hook is not None:
+            hook()
         return self
 
     def set_no_delay(self, no_delay: bool = True) -> Socket:

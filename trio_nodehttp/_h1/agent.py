@@ -43,6 +43,9 @@ if TYPE_CHECKING:
 
 __all__ = ["Agent", "ClientConnection", "global_agent", "open_tcp"]
 
+#: Bound on the shielded close of a dropped stream.
+_CLOSE_TIMEOUT = 1.0
+
 
 class ClientConnection:
     """One connection owned by an agent (or by a single request without one)."""
@@ -65,7 +68,16 @@ class ClientConnection:
         if sock is None:
             return False
         try:
-            ready, _, _ = select.select([sock.fileno()], [], [], 0)
+            fd = sock.fileno()
+            if fd < 0:
+                return True
+            if hasattr(select, "poll"):
+                # poll(), not select(): select() fails for descriptors >= FD_SETSIZE (1024),
+                # which would make a busy process drop every pooled socket.
+                poller = select.poll()
+                poller.register(fd, select.POLLIN | select.POLLPRI)
+                return bool(poller.poll(0))
+            ready, _, _ = select.select([fd], [], [], 0)
         except (OSError, ValueError):
             return True
         return bool(ready)
@@ -75,8 +87,17 @@ class ClientConnection:
         self.socket.destroy()
 
     async def aclose(self) -> None:
+        """Close the stream for real, shielded and bounded (lesson 4).
+
+        Needed where ``destroy()`` cannot close synchronously: a transport
+        without an OS socket (a memory stream from ``create_connection``).
+        """
         self.socket.destroyed = True
-        await trio.aclose_forcefully(self.stream)
+        agent = self.agent
+        if agent is not None and self in agent._zombies:
+            agent._zombies.remove(self)
+        with trio.move_on_after(_CLOSE_TIMEOUT, shield=True):
+            await trio.aclose_forcefully(self.stream)
 
     def __repr__(self) -> str:
         return f"<ClientConnection {self.name!r} served={self.requests_served} {self.socket!r}>"
@@ -151,7 +172,10 @@ async def open_tcp(options: dict[str, Any]) -> trio.abc.Stream:
     except OSError as exc:
         if isinstance(exc, NodeSystemError):
             raise
-        refused = isinstance(exc, ConnectionRefusedError) or "refused" in str(exc).lower()
+        # trio.open_tcp_stream raises a plain OSError caused by a group of per-address errors.
+        cause = exc.__cause__
+        failed = cause.exceptions[-1] if isinstance(cause, BaseExceptionGroup) else exc
+        refused = isinstance(failed, ConnectionRefusedError) or "refused" in str(exc).lower()
         if refused:
             raise ConnRefusedError(
                 f"connect ECONNREFUSED {host}:{port}", syscall="connect", address=host, port=port
@@ -307,6 +331,9 @@ class Agent(EventEmitter):
         return None
 
     def _add_active(self, conn: ClientConnection) -> None:
+        # An idle expiry (agent timeout, Keep-Alive hint) covers one idle period only:
+        # the response that ends this use sets the next one.
+        conn.expires_at = math.inf
         self._active.setdefault(conn.name, []).append(conn)
         self._total += 1
 
@@ -324,6 +351,8 @@ class Agent(EventEmitter):
         self, request: ClientRequest, options: dict[str, Any], name: str, *, fresh: bool = False
     ) -> tuple[ClientConnection, bool]:
         """A connection for ``request``: a pooled one, a new one, or one freed later (R1-108)."""
+        if self._zombies:
+            await self._reap()
         while True:
             if not fresh:
                 conn = self._take_free(name)
@@ -370,12 +399,17 @@ class Agent(EventEmitter):
             self._wake(name)
 
     def _wake(self, name: str) -> None:
-        """A slot freed: let the first waiter of ``name`` (or of any origin) connect."""
+        """A slot freed: let the first waiter of ``name`` (or of any origin) connect.
+
+        At ``max_total_sockets`` an idle socket of another origin is given up
+        for the waiter (``_room_for_new``); without that, a keep-alive agent
+        whose only socket sits in the pool would leave the waiter queued forever.
+        """
         for key in [name, *[k for k in self._queue if k != name]]:
             queue = self._queue.get(key)
             if not queue:
                 continue
-            if self._count(key) >= self.max_sockets or self._total >= self.max_total_sockets:
+            if not self._room_for_new(key):
                 continue
             waiter = queue.popleft()
             if not queue:
@@ -407,18 +441,30 @@ class Agent(EventEmitter):
                 self.keep_alive
                 and now < conn.expires_at
                 and (free is None or len(free) < self.max_free_sockets)
-                and self.keep_socket_alive(conn.socket)
+                and self._call_keep_socket_alive(conn)
             ):
                 conn.idle_since = now
                 if self.timeout:
                     conn.expires_at = min(conn.expires_at, now + self.timeout)
                 self._free.setdefault(name, []).append(conn)
                 self._total += 1
+                if self._queue:
+                    # another origin waits at max_total_sockets: this idle socket makes room
+                    self._wake(name)
                 if self._events and "free" in self._events:
                     self.emit("free", conn.socket, None)
                 return
         self._drop(conn)
         self._wake(name)
+
+    def _call_keep_socket_alive(self, conn: ClientConnection) -> bool:
+        try:
+            return bool(self.keep_socket_alive(conn.socket))
+        except BaseException:
+            # The hook failed: the socket is neither pooled nor leaked (lesson 4).
+            self._drop(conn)
+            self._wake(conn.name)
+            raise
 
     def _detach(self, conn: ClientConnection) -> None:
         """An upgraded or tunnelled socket leaves HTTP management (R1-075)."""
@@ -445,10 +491,13 @@ class Agent(EventEmitter):
     async def close(self) -> None:
         """Destroy the pool and wait until the streams are closed."""
         self.destroy()
+        await self._reap()
+
+    async def _reap(self) -> None:
+        """Close the dropped streams that had no OS socket to close synchronously."""
         zombies, self._zombies = self._zombies, []
-        with trio.CancelScope(shield=True):
-            for conn in zombies:
-                await conn.aclose()
+        for conn in zombies:
+            await conn.aclose()
 
     async def __aenter__(self) -> Agent:
         return self

@@ -531,7 +531,7 @@ class ClientRequest(OutgoingMessage):
         await self._emit("socket", conn.socket)
 
     def _new_parser(self) -> None:
-        parser = h11.Connection(h11.CLIENT, max_incomplete_event_size=self._max_header_size)
+        parser = h11.Connection(h11.CLIENT, max_incomplete_event_size=self._max_header_size + 8192)
         upgrade = False
         conn_hdr = self.get_header("connection")
         if self.has_header("upgrade") and isinstance(conn_hdr, str):
@@ -566,25 +566,34 @@ class ClientRequest(OutgoingMessage):
         if self._sent is not None:
             self._sent.append(data)
         try:
-            await self._with_timeout(conn.stream.send_all, data)
+            await self._with_timeout(conn.stream.send_all, data, restartable=False)
         except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
             if await self._retry():
                 return
             raise
         conn.socket.bytes_written += len(data)
 
-    async def _with_timeout(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """Run one I/O step; every ``timeout`` seconds of inactivity emit ``'timeout'`` (R1-086)."""
+    async def _with_timeout(
+        self, fn: Callable[..., Any], *args: Any, restartable: bool = True
+    ) -> Any:
+        """Run one I/O step; ``timeout`` seconds of inactivity emit ``'timeout'`` (R1-086).
+
+        Like Node's socket timeout it fires once per idle period; the next
+        activity re-arms it. A step that is not ``restartable`` (``send_all``:
+        cancelled, it may have sent part of its data) is never interrupted.
+        """
         t = self.timeout
         if not t:
             result = await fn(*args)
             return result
+        deadline = self._last_io + t if restartable else math.inf
         while True:
-            with trio.move_on_at(self._last_io + t) as cs:
+            with trio.move_on_at(deadline) as cs:
                 result = await fn(*args)
-            self._last_io = trio.current_time()
             if not cs.cancelled_caught:
+                self._last_io = trio.current_time()
                 return result
+            deadline = math.inf
             await self._emit("timeout")
             if self.socket is not None and self.socket.listener_count("timeout"):
                 await self.socket.emit_async("timeout")
@@ -625,6 +634,10 @@ class ClientRequest(OutgoingMessage):
         if self._deferred:
             await self._guard(self._noop)
         if isinstance(chunk, (bytes, bytearray, memoryview, str)) and len(chunk) == 0:
+            # No byte goes out, but Node's write_() stores the head here, which fixes the
+            # framing: a later end(data) is chunked, not Content-Length (R1-024, R1-021).
+            if self._header is None and not self.destroyed:
+                self._implicit_header()
             return True
         return await OutgoingMessage.write(self, chunk, encoding)
 
@@ -632,8 +645,22 @@ class ClientRequest(OutgoingMessage):
         """Finish the request (H1-052): the last chunk, then ``0\\r\\n\\r\\n`` when chunked."""
         if self._deferred:
             await self._guard(self._noop)
-        await OutgoingMessage.end(self, chunk, encoding)
+        try:
+            await OutgoingMessage.end(self, chunk, encoding)
+        except BaseException:
+            if self.finished and not self._torn_down:
+                # A 'prefinish' / 'finish' listener failed or was cancelled: outside the
+                # guard, but still this await (DESIGN §4): destroy, never leave it held.
+                await self._fail_outside_guard()
+            raise
         return self
+
+    async def _fail_outside_guard(self) -> None:
+        """An await of this request failed after its guard (a listener raised or was
+        cancelled): tear down as ``destroy()`` would, so the connection is closed."""
+        if not self._torn_down:
+            self.destroyed = True
+            await self._teardown(None)
 
     async def flush_headers(self) -> None:
         if self._deferred:
@@ -689,6 +716,15 @@ class ClientRequest(OutgoingMessage):
 
     async def _read_one_head(self) -> None:
         event = await self._next_event()
+        if isinstance(event, (h11.InformationalResponse, h11.Response)):
+            # Node's count (llhttp via node_http_parser): status text plus header names and
+            # values, an error once it reaches max_header_size. h11 only bounds heads that
+            # arrive in pieces, and counts differently, so it gets slack and this is exact.
+            size = len(event.reason)
+            for name, value in event.headers.raw_items():
+                size += len(name) + len(value)
+            if size >= self._max_header_size:
+                raise HttpParserError("HPE_HEADER_OVERFLOW", "Header overflow")
         if isinstance(event, h11.InformationalResponse):
             await self._on_informational(event)
         elif isinstance(event, h11.Response):
@@ -723,7 +759,7 @@ class ClientRequest(OutgoingMessage):
     async def _on_response(self, event: h11.Response | h11.InformationalResponse) -> None:
         conn = self._conn
         assert conn is not None
-        res = IncomingMessage(conn.socket)
+        res = _ClientIncomingMessage(conn.socket)
         res.status_code = event.status_code
         res.status_message = event.reason.decode("latin-1")
         version = event.http_version
@@ -816,7 +852,12 @@ class ClientRequest(OutgoingMessage):
         if isinstance(event, h11.EndOfMessage):
             if event.headers:
                 msg.raw_trailers = _raw(event.headers)
+            conn = self._conn
             self._settle_connection(msg)
+            if conn is not None and conn.socket.destroyed and conn.socket._sock is None:
+                # Not pooled, and no OS socket that destroy() could close: close the
+                # stream itself (shielded and bounded, so no cancellation lands here).
+                await conn.aclose()
             return None
         raise ConnResetError("aborted")
 
@@ -878,6 +919,21 @@ class ClientRequest(OutgoingMessage):
         )
         where = f"{self.protocol}//{self.host}:{self._port}{self.path}"
         return f"<ClientRequest {self.method} {where} {state}>"
+
+
+class _ClientIncomingMessage(IncomingMessage):
+    """The response: a read that fails outside the request's guard (a ``'data'``
+    listener raising or cancelled mid-body) still destroys the request, so the
+    half-read connection is closed, never pooled (PEERS lesson 4)."""
+
+    async def _pull(self) -> bytes | None:
+        try:
+            return await IncomingMessage._pull(self)
+        except BaseException:
+            req = self._source
+            if isinstance(req, ClientRequest) and req._conn is not None:
+                await req._fail_outside_guard()
+            raise
 
 
 def _raw(headers: Any) -> list[str]:

@@ -12,7 +12,7 @@ a buffer (DESIGN §3 "Bodies", §11 "Bodies nobody reads").
 from __future__ import annotations
 
 import json as _json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 import trio
@@ -59,6 +59,9 @@ class IncomingMessage(EventEmitter, trio.abc.ReceiveStream):
         self._trailers: dict[str, str | list[str]] | None = None
         self._trailers_distinct: dict[str, list[str]] | None = None
         self._source: _BodySource | None = None
+        self._end_emitted = False
+        #: Called after 'end' (the client request fires its 'close' there, R1-076).
+        self._on_end: Callable[[], Awaitable[None]] | None = None
         self._decoder: Decoder | None = None
         self._ended = False
         self._closed_reading = False
@@ -86,7 +89,9 @@ class IncomingMessage(EventEmitter, trio.abc.ReceiveStream):
         """Every value as a list, nothing joined (R1-005)."""
         h = self._headers_distinct
         if h is None:
-            h = self._headers_distinct = build_headers_distinct(self.raw_headers)
+            h = self._headers_distinct = build_headers_distinct(
+                self.raw_headers, self.max_headers_count
+            )
         return h
 
     @property
@@ -149,20 +154,24 @@ class IncomingMessage(EventEmitter, trio.abc.ReceiveStream):
 
     async def _pull(self) -> bytes | None:
         """The next raw body chunk, or ``None`` at the end; fires 'data' / 'end'."""
-        if self._ended:
+        if self._end_emitted:
             return None
         if self._error is not None:
             raise self._error
         source = self._source
-        if source is None:
+        if source is None or self._ended:
             chunk = None
         else:
             chunk = await source._next_body_chunk(self)
         if chunk is None:
             self._ended = True
             self.complete = True
+            self._end_emitted = True
             if self._events:
                 await self.emit_async("end")
+            on_end = self._on_end
+            if on_end is not None:
+                await on_end()
             return None
         if self._events and "data" in self._events:
             await self.emit_async("data", self._decode(chunk))

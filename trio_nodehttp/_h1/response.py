@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._constants import STATUS_CODES
-from .._headers import check_invalid_header_char, expand_header_value, validate_header_name
+from .._headers import check_invalid_header_char, header_value_to_str, validate_header_name
 from ..errors import (
     HeadersSentError,
     InvalidArgValueError,
@@ -21,6 +22,9 @@ if TYPE_CHECKING:
 
 __all__ = ["ServerResponse"]
 
+# Node's linkValueRegExp (lib/internal/validators.js), for write_early_hints
+_LINK_VALUE = re.compile(r'^(?:<[^>]*>)(?:\s*;\s*[^;"\s]+(?:=(")?[^;"\s]*\1)?)*$').match
+_LINK_FORMAT = 'must be an array or string of format "</styles.css>; rel=preload; as=style"'
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 _PROCESSING = b"HTTP/1.1 102 Processing\r\n\r\n"
 
@@ -92,11 +96,10 @@ class ServerResponse(OutgoingMessage):
             if isinstance(headers, (list, tuple)):
                 if len(headers) % 2:
                     raise InvalidArgValueError("headers", headers)
-                for n in range(0, len(headers), 2):
-                    self.remove_header(headers[n])
+                # Node v20: each pair replaces (a repeated name keeps its last value)
                 for n in range(0, len(headers), 2):
                     if headers[n]:
-                        self.append_header(headers[n], headers[n + 1])
+                        self.set_header(headers[n], headers[n + 1])
             elif headers:
                 for k, v in headers.items():
                     if k:
@@ -109,6 +112,10 @@ class ServerResponse(OutgoingMessage):
         if code == 204 or code == 304 or 100 <= code <= 199:
             self._has_body = False
         if self._expect_continue and not self._sent_100:
+            self.should_keep_alive = False
+        conn = self._conn
+        if conn is not None and conn.server._closing:
+            # server.close() was called: in-flight responses say goodbye (DESIGN §11)
             self.should_keep_alive = False
         self._store_header(f"HTTP/1.1 {code} {self.status_message}\r\n", head)
         return self
@@ -134,12 +141,26 @@ class ServerResponse(OutgoingMessage):
     async def write_early_hints(self, hints: Mapping[str, Any]) -> None:
         """Send ``HTTP/1.1 103 Early Hints`` with ``hints`` as headers (H1-132, R1-045).
 
-        ``link`` may be a string or a list (one ``Link`` line each).
+        As Node v20: ``link`` (a string, or a list joined with ``", "``, each
+        of the form ``</a.css>; rel=preload``) is required and goes first as
+        ``Link``; nothing is sent without it; other keys follow as given.
         """
-        lines = ["HTTP/1.1 103 Early Hints\r\n"]
+        link = hints.get("link")
+        if link is None:
+            return
+        links = [link] if isinstance(link, str) else link
+        if not isinstance(links, (list, tuple)):
+            raise InvalidArgValueError("hints", link, _LINK_FORMAT)
+        for one in links:
+            if not isinstance(one, str) or _LINK_VALUE(one) is None:
+                raise InvalidArgValueError("hints", one, _LINK_FORMAT)
+        if not links:
+            return
+        lines = ["HTTP/1.1 103 Early Hints\r\nLink: ", ", ".join(links), "\r\n"]
         for key, value in hints.items():
-            validate_header_name(key)
-            for v in expand_header_value(key.lower(), value, None):
+            if key != "link":
+                validate_header_name(key)
+                v = header_value_to_str(value)
                 if check_invalid_header_char(v):
                     raise InvalidCharError("header content", key)
                 lines.append(f"{key}: {v}\r\n")

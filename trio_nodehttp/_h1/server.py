@@ -84,6 +84,16 @@ def _tokens(value: str) -> list[str]:
     return [t.strip().lower() for t in value.split(",")]
 
 
+def _body_parse_error(exc: h11.RemoteProtocolError) -> HttpParserError:
+    """The llhttp error for what h11 refused in a body (chunk sizes, extensions, EOF)."""
+    msg = str(exc)
+    if "peer closed" in msg or "peer unexpectedly closed" in msg:
+        return HttpParserError("ECONNRESET", "aborted")
+    if exc.error_status_hint == 431:
+        return HttpParserError("HPE_CHUNK_EXTENSIONS_OVERFLOW", "Chunk extensions overflow")
+    return HttpParserError("HPE_INVALID_CHUNK_SIZE", str(exc))
+
+
 class _HandOff(Exception):
     """Raised inside the connection loop to leave it for an 'upgrade' or 'connect' listener."""
 
@@ -103,6 +113,7 @@ class _Connection:
         self.socket = Socket(stream, server=server)
         self.socket.timeout = server.timeout
         self.socket._on_destroy = self._kill
+        self.socket._on_timeout_change = self._timeout_changed
         self.scope = trio.CancelScope()
         self.phase = _RECEIVING
         self.killed = False
@@ -115,7 +126,12 @@ class _Connection:
         self.body_error: HttpParserError | None = None
         self.last_activity = 0.0
         self.watching = False
+        # The bytes being parsed arrived while the previous response was in
+        # flight: a parse error in them closes without an answer, as Node's
+        # socketOnError does when the socket's ServerResponse has sent its head.
+        self.pipelined = False
         self._watcher_wakeup: trio.Event | None = None
+        self._nursery: trio.Nursery | None = None
 
     # -- small helpers ------------------------------------------------------
     def _new_parser(self) -> h11.Connection:
@@ -155,6 +171,10 @@ class _Connection:
             data = await self.stream.receive_some(_READ_SIZE)
         except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
             if self.socket.destroyed or self.killed:
+                # socket.destroy() from another task (a 'timeout' listener, say)
+                # closed the fd under this read and cancelled the connection's
+                # scope: end by that cancellation, not by the read's error.
+                await trio.lowlevel.checkpoint()
                 raise
             data = b""
         self.socket.bytes_read += len(data)
@@ -194,6 +214,7 @@ class _Connection:
                 if self.scope.cancelled_caught and not self.killed and self.phase == _RECEIVING:
                     await self._client_error(RequestTimeoutError())
                 nursery.cancel_scope.cancel()
+                self._nursery = None
             if handoff is not None:
                 server._connections.discard(self)
                 self._wake_closer()
@@ -242,6 +263,8 @@ class _Connection:
             res = self.current_res
             if sock.destroyed or (res is not None and res._header_sent):
                 return
+            if self.pipelined and not isinstance(err, RequestTimeoutError):
+                return
             code = getattr(err, "code", "")
             try:
                 await self._send(_CLIENT_ERROR_RESPONSES.get(code, _BAD_REQUEST))
@@ -250,34 +273,44 @@ class _Connection:
 
     # -- inactivity timeout ----------------------------------------------------
     def _start_watcher(self) -> None:
-        if not self.watching:
+        nursery = self._nursery
+        if not self.watching and nursery is not None:
             self.watching = True
             self.last_activity = trio.current_time()
-            self._nursery.start_soon(self._watch_inactivity)
+            nursery.start_soon(self._watch_inactivity)
 
     def _timeout_changed(self) -> None:
-        if self.socket.timeout > 0:
-            if not self.watching and hasattr(self, "_nursery"):
-                self._start_watcher()
-            elif self._watcher_wakeup is not None:
-                self._watcher_wakeup.set()
+        """``socket.set_timeout()``: a fresh timer from now, as Node's ``setTimeout``."""
+        self.last_activity = trio.current_time()
+        if self.socket.timeout > 0 and not self.watching:
+            self._start_watcher()
+        elif self._watcher_wakeup is not None:
+            self._watcher_wakeup.set()
 
     async def _watch_inactivity(self) -> None:
+        """Emit 'timeout' once per period of inactivity (Node's socket timer is not periodic)."""
         sock = self.socket
+        fired: float | None = None  # the activity stamp whose idle period already timed out
         while True:
+            wakeup = self._watcher_wakeup = trio.Event()
             t = sock.timeout
             if t <= 0:
-                self._watcher_wakeup = trio.Event()
-                await self._watcher_wakeup.wait()
-                self.last_activity = trio.current_time()
+                await wakeup.wait()
                 continue
-            deadline = self.last_activity + t
             now = trio.current_time()
-            if now < deadline or (self.phase == _IDLE and self.server.keep_alive_timeout > 0):
-                await trio.sleep_until(max(deadline, now + (t if now >= deadline else 0)))
-                continue
-            self.last_activity = now
-            await self._on_inactive()
+            deadline = self.last_activity + t
+            if now >= deadline:
+                if fired != self.last_activity and not (
+                    self.phase == _IDLE and self.server.keep_alive_timeout > 0
+                ):
+                    fired = self.last_activity
+                    await self._on_inactive()
+                    continue
+                # already fired, or keep_alive_timeout owns the idle socket:
+                # look again once new activity could have timed out
+                deadline = now + t
+            with trio.move_on_at(deadline):
+                await wakeup.wait()
 
     async def _on_inactive(self) -> None:
         """Node's socketOnTimeout: 'timeout' on request, response, server; else destroy."""
@@ -312,6 +345,7 @@ class _Connection:
                 return
             if event is h11.NEED_DATA:
                 data = await self._receive()
+                self.pipelined = False
                 if self.phase == _IDLE:
                     if not data:
                         return
@@ -394,8 +428,16 @@ class _Connection:
                 cl += 1
             elif len(n) == 17 and n.lower() == "transfer-encoding":
                 te += 1
-        if cl == 1 and head.lower().count(b"\ncontent-length") > 1:
-            cl = 2  # h11 folds identical duplicates into one; llhttp refuses them
+        if cl == 1:
+            # h11 folds identical duplicates ("3" twice, or "3, 3") into one
+            # value; llhttp refuses both
+            lower = head.lower()
+            i = lower.find(b"\ncontent-length:")
+            if (
+                lower.find(b"\ncontent-length:", i + 1) > 0
+                or b"," in lower[i : lower.find(b"\n", i + 1)]
+            ):
+                cl = 2
         if cl > 1:
             return HttpParserError("HPE_UNEXPECTED_CONTENT_LENGTH", "Duplicate Content-Length")
         if cl and te:
@@ -446,9 +488,6 @@ class _Connection:
                 bad.raw_packet = head
                 await self._client_error(bad)
                 return False
-        mhc = server.max_headers_count
-        if mhc and len(raw) > 2 * mhc:
-            del raw[2 * mhc :]
 
         req = server._IncomingMessage(socket)
         req.method = method = event.method.decode("ascii")
@@ -459,6 +498,12 @@ class _Connection:
         req.http_version = f"{major}.{minor}"
         req.raw_headers = raw
         req.join_duplicate_headers = server.join_duplicate_headers
+        # R1-060: headers / headers_distinct count only the first pairs; raw_headers
+        # keeps every line, except that Node's parser hands a head of more than 31
+        # lines over in batches of 31 and stops keeping batches past the limit
+        mhc = req.max_headers_count = server.max_headers_count
+        if mhc and len(raw) > 62 and len(raw) > 2 * mhc:
+            raw[:] = [v for i in range(0, min(len(raw), 2 * mhc), 62) for v in raw[i : i + 62]]
         req._source = self
         self.current_req = req
 
@@ -469,7 +514,13 @@ class _Connection:
             keep_alive = connection_hdr is not None and "keep-alive" in _tokens(connection_hdr)
 
         # Is the body already complete (no body, or all of it buffered)?
-        first = parser.next_event()
+        try:
+            first = parser.next_event()
+        except h11.RemoteProtocolError as exc:
+            # a bad chunk already buffered with the head: llhttp fails the
+            # same execute() call, so the client gets the 400 / 413 at once
+            await self._client_error(_body_parse_error(exc))
+            return False
         if type(first) is h11.EndOfMessage:
             req.complete = True
             req._ended = True
@@ -502,13 +553,14 @@ class _Connection:
         self.current_res = res
         self.requests += 1
         keep = await self._dispatch(req, res, major, minor, expect_hdr)
-        self.current_res = None
         self.current_req = None
-        if not keep:
-            return False
-        if self.body_error is not None:
+        if keep and self.body_error is not None:
+            # still the current response: no answer once its head is out (R1-068)
             err, self.body_error = self.body_error, None
             await self._client_error(err)
+            keep = False
+        self.current_res = None
+        if not keep:
             return False
         if res._last or not res.should_keep_alive:
             return False
@@ -527,6 +579,7 @@ class _Connection:
         if rest:
             new.receive_data(rest)
             self.head_buf = rest
+            self.pipelined = True
             self._arm_receiving(trio.current_time())
         else:
             self._arm_idle()
@@ -572,11 +625,15 @@ class _Connection:
                         await res.end()
             if not handled:
                 await server.emit_async("request", req, res)
-            if not res.finished:
+            if not res.finished and not res.destroyed:
                 await res.end()
         except EPipeError:
             return False
         except Exception:
+            if self.body_error is not None:
+                # the handler failed reading a body that did not parse: the
+                # client gets Node's answer to the parse error (_on_request)
+                return True
             log.exception("error in request handler for %s %s", req.method, req.url)
             if not res.headers_sent and not self.socket.destroyed:
                 fallback = ServerResponse(req, self)
@@ -612,13 +669,7 @@ class _Connection:
             try:
                 event = parser.next_event()
             except h11.RemoteProtocolError as exc:
-                if exc.error_status_hint == 431:
-                    code, reason = "HPE_CHUNK_EXTENSIONS_OVERFLOW", "Chunk extensions overflow"
-                else:
-                    code, reason = "HPE_INVALID_CHUNK_SIZE", str(exc)
-                if "peer unexpectedly closed" in str(exc):
-                    code, reason = "ECONNRESET", "aborted"
-                self.body_error = HttpParserError(code, reason)
+                self.body_error = _body_parse_error(exc)
                 self._abort_request(msg)
             if isinstance(event, h11.Data):
                 return bytes(event.data)
@@ -630,6 +681,7 @@ class _Connection:
                 return None
             if event is h11.NEED_DATA:
                 data = await self._receive()
+                self.pipelined = False
                 parser.receive_data(data)
                 continue
             self.body_error = HttpParserError("HPE_INVALID_EOF_STATE", "Invalid EOF state")
@@ -724,8 +776,10 @@ class Server(EventEmitter):
             if etype is None:
                 await self._close(implicit=True)
             else:
+                self._drop_listeners()
                 nursery.cancel_scope.cancel()
         except BaseException:
+            self._drop_listeners()
             nursery.cancel_scope.cancel()
             await cm.__aexit__(etype, exc, tb)
             raise
@@ -754,7 +808,7 @@ class Server(EventEmitter):
         self._accept_scope = scope
         nursery = self._nursery
         for listener in listeners:
-            nursery.start_soon(self._accept_loop, listener, scope)
+            nursery.start_soon(self._accept_loop, listener, scope, nursery)
         if self._events and "listening" in self._events:
             await self.emit_async("listening")
         return self
@@ -776,15 +830,16 @@ class Server(EventEmitter):
                 task_status.started(address)
                 await self._closed.wait()
             finally:
+                self._drop_listeners()
                 self._nursery = None
 
     async def serve_connection(self, stream: trio.abc.Stream) -> None:
         """Serve one connection over any trio stream until it ends (Node's 'connection')."""
         await _Connection(self, stream).run()
 
-    async def _accept_loop(self, listener: trio.SocketListener, scope: trio.CancelScope) -> None:
-        nursery = self._nursery
-        assert nursery is not None
+    async def _accept_loop(
+        self, listener: trio.SocketListener, scope: trio.CancelScope, nursery: trio.Nursery
+    ) -> None:
         with scope:
             while True:
                 try:
@@ -817,8 +872,8 @@ class Server(EventEmitter):
                 )
 
     def address(self) -> dict[str, Any] | None:
-        """Node's ``server.address()``: ``{"address", "family", "port"}``, or None if not bound."""
-        if not self._listeners:
+        """Node's ``server.address()``: ``{"address", "family", "port"}``; None unless listening."""
+        if not self._listeners or not self.listening:
             return None
         sock = self._listeners[0].socket
         addr = sock.getsockname()
@@ -847,6 +902,7 @@ class Server(EventEmitter):
         for listener in self._listeners:
             with trio.CancelScope(shield=True):
                 await listener.aclose()
+        self._listeners = []
         self.close_idle_connections()
         while self._connections:
             self._drained = trio.Event()
@@ -856,6 +912,15 @@ class Server(EventEmitter):
             self._closed.set()
             await self.emit_async("close")
         self._closed.set()
+
+    def _drop_listeners(self) -> None:
+        """Leaving by an exception or a cancellation: stop listening at once."""
+        self.listening = False
+        if self._accept_scope is not None:
+            self._accept_scope.cancel()
+        for listener in self._listeners:
+            listener.socket.close()
+        self._listeners = []
 
     def close_idle_connections(self) -> None:
         """Close connections that are between requests (H1-093, R1-058)."""
