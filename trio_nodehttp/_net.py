@@ -62,6 +62,7 @@ class Socket(EventEmitter, trio.abc.HalfCloseableStream):
         #: Called by ``set_timeout`` so that the owner re-arms its inactivity timer.
         self._on_timeout_change: Callable[[], None] | None = None
         self._eof_sent = False
+        self._keep_alive_state: tuple[bool, float] | None = None
         sock = _raw_socket(stream)
         self._sock = sock
         self.encrypted = isinstance(stream, trio.SSLStream)
@@ -133,6 +134,10 @@ class Socket(EventEmitter, trio.abc.HalfCloseableStream):
         sock = self._sock
         if sock is None or sock.family not in (_stdlib_socket.AF_INET, _stdlib_socket.AF_INET6):
             return self
+        state = (enable, initial_delay)
+        if self._keep_alive_state == state:
+            return self  # already set: a pooled socket is re-pooled on every request
+        self._keep_alive_state = state
         sock.setsockopt(_stdlib_socket.SOL_SOCKET, _stdlib_socket.SO_KEEPALIVE, int(enable))
         if enable and initial_delay > 0 and hasattr(_stdlib_socket, "TCP_KEEPIDLE"):
             secs = max(1, int(initial_delay))

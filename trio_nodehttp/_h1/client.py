@@ -18,6 +18,7 @@ from ``OutgoingMessage`` (Node's ``_storeHeader``).
 from __future__ import annotations
 
 import base64
+import functools
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -97,6 +98,28 @@ _REQUEST_OPTIONS = frozenset(
     }
 )
 
+_CONNECT_KEYS = frozenset(
+    {
+        "family",
+        "local_address",
+        "local_port",
+        "lookup",
+        "hints",
+        "ca",
+        "cert",
+        "key",
+        "pfx",
+        "passphrase",
+        "ciphers",
+        "servername",
+        "reject_unauthorized",
+        "ssl_context",
+        "ALPNProtocols",
+        "session",
+    }
+)
+_TOKEN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"})
+
 _shadow_cache: dict[tuple[bytes, bool], h11.Request] = {}
 
 
@@ -114,7 +137,17 @@ def _shadow_request(method: str, upgrade: bool) -> h11.Request:
 
 def _url_to_options(url: str | SplitResult | Any) -> dict[str, Any]:
     """Node's ``urlToHttpOptions`` (R1-093): userinfo becomes ``auth``, URI-decoded."""
-    parts = url if isinstance(url, SplitResult) else urlsplit(str(url))
+    if isinstance(url, str):
+        return dict(_parse_url(url))
+    return _split_to_options(url if isinstance(url, SplitResult) else urlsplit(str(url)), url)
+
+
+@functools.lru_cache(maxsize=512)
+def _parse_url(url: str) -> tuple[tuple[str, Any], ...]:
+    return tuple(_split_to_options(urlsplit(url), url).items())
+
+
+def _split_to_options(parts: SplitResult, url: Any) -> dict[str, Any]:
     if not parts.scheme:
         raise TypeError(f"Invalid URL: {url!r}")
     opts: dict[str, Any] = {"protocol": parts.scheme + ":"}
@@ -202,7 +235,9 @@ class ClientRequest(OutgoingMessage):
         self.path = path
 
         method = opts.get("method") or "GET"
-        if not isinstance(method, str) or not check_is_http_token(method):
+        if method not in _TOKEN_METHODS and (
+            not isinstance(method, str) or not check_is_http_token(method)
+        ):
             raise InvalidHttpTokenError("Method", method)
         method = method.upper()
         self.method = method
@@ -220,26 +255,7 @@ class ClientRequest(OutgoingMessage):
         self._insecure_http_parser = bool(opts.get("insecure_http_parser"))
         self._create_connection: Callable[..., Any] | None = create_connection
         self._connect_options = {
-            k: opts[k]
-            for k in (
-                "family",
-                "local_address",
-                "local_port",
-                "lookup",
-                "hints",
-                "ca",
-                "cert",
-                "key",
-                "pfx",
-                "passphrase",
-                "ciphers",
-                "servername",
-                "reject_unauthorized",
-                "ssl_context",
-                "ALPNProtocols",
-                "session",
-            )
-            if opts.get(k) is not None
+            k: v for k, v in opts.items() if k in _CONNECT_KEYS and v is not None
         }
         self._connect_options.update(host=host, port=self._port)
         if self.socket_path:
@@ -290,6 +306,8 @@ class ClientRequest(OutgoingMessage):
             self._store_header(f"{method} {path} HTTP/1.1\r\n", list(headers))
 
         # connection state
+        self._ahead: h11.Data | h11.EndOfMessage | None = None
+        self._response_emitted = False
         self._conn: ClientConnection | None = None
         self._parser: h11.Connection | None = None
         self._res: IncomingMessage | None = None
@@ -385,7 +403,8 @@ class ClientRequest(OutgoingMessage):
                 "aborted" if self._res is not None else "socket hang up"
             )
         try:
-            with cancel_on_abort(self._signal) as scope:
+            signal = self._signal
+            with trio.CancelScope() if signal is None else cancel_on_abort(signal) as scope:
                 self._scope = scope
                 try:
                     return await fn(*args)
@@ -787,7 +806,7 @@ class ClientRequest(OutgoingMessage):
         listener (R1-073, R1-074) and returns the response once it is done.
         """
         res = self._res
-        if res is not None and getattr(self, "_response_emitted", False):
+        if res is not None and self._response_emitted:
             return res
         result: IncomingMessage = await self._guard(self._response_guarded)
         return result
@@ -808,6 +827,7 @@ class ClientRequest(OutgoingMessage):
         if status == 101 or (self.method == "CONNECT" and 200 <= status < 300):
             await self._hand_over(res, "upgrade" if status == 101 else "connect")
             return res
+        self._look_ahead()
         await self._emit("response", res)
         return res
 
@@ -840,15 +860,49 @@ class ClientRequest(OutgoingMessage):
             await self._emit_close()
 
     async def _next_body_chunk(self, msg: IncomingMessage) -> bytes | None:
+        ahead = self._ahead
+        if ahead is not None:
+            # The next event was already parsed from buffered bytes: no I/O, no guard.
+            if isinstance(ahead, h11.Data):
+                self._ahead = None
+                data = bytes(ahead.data)
+                self._look_ahead()
+                return data
+            conn = self._conn
+            if conn is None or conn.socket._sock is not None:
+                self._ahead = None
+                self._end_body(msg, ahead)
+                return None
         chunk: bytes | None = await self._guard(self._body_guarded, msg)
         return chunk
+
+    def _look_ahead(self) -> None:
+        """Parse the next body event if its bytes are already buffered (sync, no I/O)."""
+        parser = self._parser
+        if parser is None or self._conn is None:
+            return
+        try:
+            event = parser.next_event()
+        except h11.RemoteProtocolError:
+            return
+        if isinstance(event, (h11.Data, h11.EndOfMessage)):
+            self._ahead = event
+
+    def _end_body(self, msg: IncomingMessage, event: h11.EndOfMessage) -> None:
+        if event.headers:
+            msg.raw_trailers = _raw(event.headers)
+        self._settle_connection(msg)
 
     async def _body_guarded(self, msg: IncomingMessage) -> bytes | None:
         if self._conn is None:
             return None
-        event = await self._next_event()
+        ahead = self._ahead
+        self._ahead = None
+        event = ahead if ahead is not None else await self._next_event()
         if isinstance(event, h11.Data):
-            return bytes(event.data)
+            data = bytes(event.data)
+            self._look_ahead()
+            return data
         if isinstance(event, h11.EndOfMessage):
             if event.headers:
                 msg.raw_trailers = _raw(event.headers)

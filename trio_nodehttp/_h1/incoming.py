@@ -68,6 +68,8 @@ class IncomingMessage(EventEmitter, trio.abc.ReceiveStream):
         self._error: BaseException | None = None
         self._rest = b""
         self._tail_done = False
+        # the last chunk as 'data' listeners got it (decoded once: the decoder keeps state)
+        self._decoded: Any = None
 
     # -- headers (R1-001 … R1-008) ---------------------------------------
     @property
@@ -174,7 +176,10 @@ class IncomingMessage(EventEmitter, trio.abc.ReceiveStream):
                 await on_end()
             return None
         if self._events and "data" in self._events:
-            await self.emit_async("data", self._decode(chunk))
+            decoded = self._decoded = self._decode(chunk)
+            await self.emit_async("data", decoded)
+        elif self._decoded is not None:
+            self._decoded = None
         return chunk
 
     def _decode(self, chunk: bytes) -> Any:
@@ -209,16 +214,24 @@ class IncomingMessage(EventEmitter, trio.abc.ReceiveStream):
 
     async def __anext__(self) -> Any:
         """Iteration yields body chunks (``str`` after ``set_encoding``) and fires 'data'."""
-        chunk = await self._pull()
-        if chunk is None:
+        while True:
+            chunk = await self._pull()
             dec = self._decoder
-            if dec is not None and not self._tail_done:
-                self._tail_done = True
-                tail = dec.decode(b"", True)
-                if tail:
-                    return tail
-            raise StopAsyncIteration
-        return self._decode(chunk)
+            if chunk is None:
+                if dec is not None and not self._tail_done:
+                    self._tail_done = True
+                    tail = dec.decode(b"", True)
+                    if tail:
+                        return tail
+                raise StopAsyncIteration
+            if dec is None:
+                return chunk
+            text = self._decoded
+            if text is None:
+                text = dec.decode(chunk)
+            self._decoded = None
+            if text:  # a chunk holding only part of a character yields nothing yet
+                return text
 
     async def read(self) -> bytes:
         """The whole (rest of the) body as bytes."""

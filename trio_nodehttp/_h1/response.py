@@ -172,6 +172,14 @@ class ServerResponse(OutgoingMessage):
             raise HeadersSentError("write")
         await self._transport_send(data)
 
+    async def _finish(self) -> None:
+        # Node's resOnFinish (the first 'finish' listener) detaches the socket:
+        # ``res.socket`` is None once the response has ended (H1-123, R1-037).
+        await self.emit_async("prefinish")
+        self.writable_finished = True
+        self.socket = None
+        await self.emit_async("finish")
+
     def assign_socket(self, socket: Any) -> None:
         self.socket = socket
 

@@ -644,6 +644,7 @@ class _Connection:
                 except EPipeError:
                     pass
             return False
+        req.destroyed = True  # as Node's autoDestroy: at 'close', once the request is done
         if req._events and "close" in req._events:
             await req.emit_async("close")
         if res._events and "close" in res._events:
