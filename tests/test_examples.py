@@ -4,7 +4,7 @@ Each example is started with ``--self-test`` (its server on a free port of
 127.0.0.1, one or a few requests to itself, the answers printed, exit) in a
 subprocess with a bounded timeout. The processes are all started at once by
 a module fixture, so the suite pays for one interpreter start-up, not
-sixteen. Every example file must have an entry in ``EXPECTED``, so a new
+one per example. Every example file must have an entry in ``EXPECTED``, so a new
 example cannot go untested.
 """
 
@@ -119,6 +119,86 @@ EXPECTED: dict[str, list[str]] = {
         "got upgraded!",
         "echo of head: b'ping'",
         "echo: b'pong'",
+    ],
+    # --- client side ---
+    # X1-53: the JSON client, its two refusals (after resume()) and the 'error' case
+    "get_json": [
+        "--- GET /\n{'data': 'Hello World!'}\n",
+        "Invalid content-type.\nExpected application/json but received text/plain\n",
+        "Request Failed.\nStatus Code: 404\n",
+        "Got error: connect ECONNREFUSED 127.0.0.1:",
+    ],
+    # X1-54: Content-Length is the byte length (the message holds one 2-byte character)
+    "request_post_json": [
+        "STATUS: 200\n",
+        'HEADERS: {"content-type": "application/json", ',
+        '"content-length": "30", "received": {"msg": "Hello World! (olá)"}}\n',
+        "No more data in response.\n",
+        "problem with request: connect ECONNREFUSED 127.0.0.1:",
+    ],
+    # X1-55
+    "request_url_object": [
+        "req.protocol='http:' req.host='abc' req.path='/' req.method='GET'",
+        "req.get_header('host') = 'abc'",
+        '"url": "/status?name=ryan"',
+        '"auth": "Basic cnlhbjpzQGNyZXQ="',
+    ],
+    # X1-04 ... X1-07
+    "agent_options": [
+        "--- X1-04: agent=False\n  you sent Connection: close\n",
+        "  200: you sent Connection: keep-alive\n  req.reused_socket = False\n  reuse_socket(",
+        ", GET /)\n  keep_socket_alive(",
+        "  req.reused_socket = True\n  free sockets: 1\n",
+    ],
+    # X1-11 ... X1-16, X1-19, X1-20
+    "request_headers": [
+        "content_type is 'text/html'",
+        "content_length is of type int: 11",
+        "cookie is of type list: ['type=ninja', 'language=javascript']",
+        "has_header('content-type') -> True",
+        "after remove_header('Content-Type'): False",
+        "get_header_names() == ['host', 'foo', 'cookie']",
+        "'foo': 'bar', 'cookie': ['foo=bar', 'bar=baz']}",
+        "get_raw_header_names() == ['Host', 'Foo', 'Set-Cookie']",
+        'unencoded: ERR_INVALID_CHAR: Invalid character in header content ["Content-Disposition"]',
+        "  Cookie: type=ninja; language=javascript\n",
+        "  Content-Disposition: attachment; filename*=utf-8''Rock%20%F0%9F%8E%B5.txt\n",
+    ],
+    # X1-17, X1-18
+    "reused_socket": [
+        "GET: 200, reused_socket=False\nGET: 200, reused_socket=True\n"
+        "GET: 200, reused_socket=True\n",
+        "attempt 1: ECONNRESET (socket hang up) reused_socket=True\n"
+        "attempt 2: 200 'hello\\n' reused_socket=False\n",
+        "GET: 200 'hello\\n' (retried by the agent itself)",
+    ],
+    # X1-21
+    "request_socket": [
+        "Your IP address is 127.0.0.1 and your source port is ",
+        "server: you are 127.0.0.1 port ",
+    ],
+    # X1-09
+    "information": [
+        "Got information prior to main response: 102\n",
+        "Got information prior to main response: 103\n"
+        "  with headers {'link': '</styles.css>; rel=preload; as=style'}\n",
+        "then: 200 OK: the length of '/length_request' is 15",
+    ],
+    # X1-40
+    "message_complete": [
+        "/whole: 'end', res.complete = True\n/cut: ECONNRESET (aborted), res.complete = False\n"
+        "The connection was terminated while the message was still being sent\n",
+    ],
+    # X1-08 (client side)
+    "connect_client": [
+        "got connected!\nproxy said: 200 Connection Established, {'proxy-agent': 'Node.js-Proxy'}",
+        "tunnel< hello from the origin, you asked for /",
+        "the tunnel ended",
+    ],
+    # X1-10 (client side)
+    "upgrade_client": [
+        "got upgraded!\n101 Web Socket Protocol Handshake, upgrade: WebSocket\n",
+        "echo: b'ping over the new protocol\\n'",
     ],
     # 'checkContinue' / 'checkExpectation' (H1-079, H1-080)
     "check_continue": [

@@ -38,7 +38,7 @@ from typing import Any
 import trio
 
 from ._h1.agent import Agent as HttpAgent
-from ._h1.agent import ClientConnection, open_tcp
+from ._h1.agent import open_tcp
 from ._h1.client import ClientRequest
 from ._h1.server import Server as HttpServer
 from ._net import Socket
@@ -450,16 +450,16 @@ class Agent(HttpAgent):
             name += f":<SSLContext 0x{id(ctx):x}>"
         return name
 
-    async def _acquire(
-        self, request: ClientRequest, options: dict[str, Any], name: str, *, fresh: bool = False
-    ) -> tuple[ClientConnection, bool]:
+    def _prepare(
+        self, request: ClientRequest, options: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
         # Node's addRequest: the agent's options join the request's, the
         # servername is worked out from the Host header, and the pool key is
         # computed from the result.
         merged = {**options, **self.options} if self.options else dict(options)
         if not merged.get("servername") and merged.get("servername") != "":
             merged["servername"] = _server_name_from(merged, request)
-        return await HttpAgent._acquire(self, request, merged, self.get_name(**merged), fresh=fresh)
+        return self.get_name(**merged), merged
 
     async def create_connection(self, options: dict[str, Any]) -> trio.abc.Stream:
         """TCP, then the TLS handshake (Node's ``tls.connect``)."""

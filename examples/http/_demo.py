@@ -3,18 +3,23 @@
 Every example is a server that runs until Ctrl-C, like the Node code it
 ports, or, with ``--self-test``, a program that starts the server on a free
 port, sends it a request or two with a plain trio socket (so what goes over
-the wire is visible), prints what came back and exits. The smoke test
-``tests/test_examples.py`` runs them all that way.
+the wire is visible), prints what came back and exits. A client example
+starts its server (``listening``) and runs its client against it, like the
+Node code that has both halves in one program; ``--self-test`` only moves
+the server to a free port. The smoke test ``tests/test_examples.py`` runs
+them all with ``--self-test``.
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
 
 import trio
 
-__all__ = ["Raw", "connect", "examples_cli", "raw_exchange", "run", "show"]
+__all__ = ["Raw", "connect", "examples_cli", "listening", "raw_exchange", "run", "show"]
 
 
 def examples_cli(
@@ -136,3 +141,15 @@ def show(raw: bytes, *, prefix: str = "< ") -> None:
         if line.lower().startswith("date:"):
             line = "Date: <masked>"
         print(prefix + line)
+
+
+@asynccontextmanager
+async def listening(server: Any, args: argparse.Namespace) -> AsyncIterator[int]:
+    """Run ``server`` on ``args.host``/``args.port`` for the block; yields the bound port.
+
+    The client examples start their server this way, then run the client
+    against it, as the Node code they port does in one program.
+    """
+    async with server:
+        await server.listen(args.port, args.host)
+        yield server.address()["port"]

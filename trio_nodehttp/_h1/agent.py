@@ -50,7 +50,16 @@ _CLOSE_TIMEOUT = 1.0
 class ClientConnection:
     """One connection owned by an agent (or by a single request without one)."""
 
-    __slots__ = ("agent", "expires_at", "idle_since", "name", "requests_served", "socket", "stream")
+    __slots__ = (
+        "_poller",
+        "agent",
+        "expires_at",
+        "idle_since",
+        "name",
+        "requests_served",
+        "socket",
+        "stream",
+    )
 
     def __init__(self, stream: trio.abc.Stream, name: str, agent: Agent | None) -> None:
         self.stream = stream
@@ -61,6 +70,7 @@ class ClientConnection:
         self.idle_since = 0.0
         self.expires_at = math.inf
         self.requests_served = 0
+        self._poller: Any = None
 
     def readable_or_closed(self) -> bool:
         """True when the peer sent bytes or closed while the socket sat idle."""
@@ -74,8 +84,10 @@ class ClientConnection:
             if hasattr(select, "poll"):
                 # poll(), not select(): select() fails for descriptors >= FD_SETSIZE (1024),
                 # which would make a busy process drop every pooled socket.
-                poller = select.poll()
-                poller.register(fd, select.POLLIN | select.POLLPRI)
+                poller = self._poller
+                if poller is None:
+                    poller = self._poller = select.poll()
+                    poller.register(fd, select.POLLIN | select.POLLPRI)
                 return bool(poller.poll(0))
             ready, _, _ = select.select([fd], [], [], 0)
         except (OSError, ValueError):
@@ -346,6 +358,14 @@ class Agent(EventEmitter):
             del self._active[conn.name]
         self._total -= 1
         return True
+
+    def _prepare(
+        self, request: ClientRequest, options: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        """Node's ``addRequest`` preamble: the agent's own options join the
+        request's (the agent's win), and the pool key is computed from them."""
+        merged = {**options, **self.options} if self.options else options
+        return self.get_name(**merged), merged
 
     async def _acquire(
         self, request: ClientRequest, options: dict[str, Any], name: str, *, fresh: bool = False

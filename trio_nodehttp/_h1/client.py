@@ -181,6 +181,30 @@ class ClientRequest(OutgoingMessage):
     """
 
     _default_protocol = "http:"
+    # Per-request state; defaults on the class keep construction cheap.
+    _ahead: h11.Data | h11.EndOfMessage | None = None
+    _pool: tuple[str, dict[str, Any]] | None = None
+    _socket_pending = False
+    _head_raw: list[str] = []  # replaced per response, never mutated
+    _in_await = False
+    _response_emitted = False
+    _conn: ClientConnection | None = None
+    _parser: h11.Connection | None = None
+    _res: IncomingMessage | None = None
+    _scope: trio.CancelScope | None = None
+    _destroy_error: BaseException | None = None
+    _deferred = False
+    _torn_down = False
+    _closed = False
+    _continued = False
+    _final_early = False
+    _head_on_wire = False
+    _bytes_in = 0
+    _sent: list[bytes] | None = None
+    _retried = False
+    _last_io = 0.0
+    _socket_opts: list[tuple[str, tuple[Any, ...]]] | None = None
+    _abort_called = False
     _default_agent_attr = "global_agent"
 
     def __init__(self, url: Any = None, **options: Any) -> None:
@@ -188,22 +212,25 @@ class ClientRequest(OutgoingMessage):
         for key in options:
             if key not in _REQUEST_OPTIONS:
                 raise TypeError(f"request() got an unexpected keyword argument {key!r}")
-        opts: dict[str, Any] = {}
-        if url is not None:
-            if isinstance(url, Mapping):
-                opts.update(url)
-            else:
-                opts.update(_url_to_options(url))
-        opts.update({k: v for k, v in options.items() if v is not None or k == "agent"})
+        if url is None:
+            opts: dict[str, Any] = {}
+        elif isinstance(url, str):
+            opts = dict(_parse_url(url))
+        elif isinstance(url, Mapping):
+            opts = dict(url)
+        else:
+            opts = _url_to_options(url)
+        for k, v in options.items():
+            if v is not None or k == "agent":
+                opts[k] = v
         callback = opts.pop("callback", None)
 
         agent = opts.get("agent")
-        default_agent = self._global_agent()
         create_connection = opts.get("create_connection")
         if agent is False:
-            agent = type(default_agent)()
+            agent = type(self._global_agent())()
         elif agent is None:
-            agent = None if create_connection is not None else default_agent
+            agent = None if create_connection is not None else self._global_agent()
         elif not isinstance(agent, Agent):
             raise InvalidArgTypeError(
                 'The "options.agent" property must be one of Agent-like Object, '
@@ -305,26 +332,6 @@ class ClientRequest(OutgoingMessage):
         else:
             self._store_header(f"{method} {path} HTTP/1.1\r\n", list(headers))
 
-        # connection state
-        self._ahead: h11.Data | h11.EndOfMessage | None = None
-        self._response_emitted = False
-        self._conn: ClientConnection | None = None
-        self._parser: h11.Connection | None = None
-        self._res: IncomingMessage | None = None
-        self._scope: trio.CancelScope | None = None
-        self._destroy_error: BaseException | None = None
-        self._deferred = False
-        self._torn_down = False
-        self._closed = False
-        self._continued = False
-        self._final_early = False
-        self._head_on_wire = False
-        self._bytes_in = 0
-        self._sent: list[bytes] | None = None
-        self._retried = False
-        self._last_io = 0.0
-        self._socket_opts: list[tuple[str, tuple[Any, ...]]] = []
-        self._abort_called = False
         if callback is not None:
             self.once("response", callback)
 
@@ -351,13 +358,18 @@ class ClientRequest(OutgoingMessage):
         if self.socket is not None:
             self.socket.set_no_delay(no_delay)
         else:
-            self._socket_opts.append(("set_no_delay", (no_delay,)))
+            self._defer_socket_call("set_no_delay", (no_delay,))
 
     def set_socket_keep_alive(self, enable: bool = False, initial_delay: float = 0.0) -> None:
         if self.socket is not None:
             self.socket.set_keep_alive(enable, initial_delay)
         else:
-            self._socket_opts.append(("set_keep_alive", (enable, initial_delay)))
+            self._defer_socket_call("set_keep_alive", (enable, initial_delay))
+
+    def _defer_socket_call(self, method: str, args: tuple[Any, ...]) -> None:
+        if self._socket_opts is None:
+            self._socket_opts = []
+        self._socket_opts.append((method, args))
 
     @property
     def writable_ended(self) -> bool:
@@ -378,7 +390,9 @@ class ClientRequest(OutgoingMessage):
         if self._scope is not None:
             self._scope.cancel()
         else:
-            self._deferred = True
+            # An await in flight without a scope is woken by its socket closing
+            # and tears down itself; otherwise the next await does (DESIGN §11).
+            self._deferred = not self._in_await
             if conn is not None:
                 self._drop_connection()
         return self
@@ -404,6 +418,20 @@ class ClientRequest(OutgoingMessage):
             )
         try:
             signal = self._signal
+            conn = self._conn
+            if signal is None and conn is not None and conn.socket._sock is not None:
+                # Nothing to cancel but the connection itself: destroy() closes its
+                # OS socket, which wakes this await with an error (no scope needed).
+                self._in_await = True
+                try:
+                    result = await fn(*args)
+                finally:
+                    self._in_await = False
+                if not self.destroyed:
+                    return result
+                err = self._default_error()  # destroyed while a listener ran
+                await self._teardown(err)
+                raise err
             with trio.CancelScope() if signal is None else cancel_on_abort(signal) as scope:
                 self._scope = scope
                 try:
@@ -518,14 +546,35 @@ class ClientRequest(OutgoingMessage):
             await self._teardown(self._default_error() if etype is None else None)
 
     # -- sending -------------------------------------------------------------------
+    def _pool_key(self) -> tuple[str, dict[str, Any]]:
+        key = self._pool
+        if key is None:
+            assert self.agent is not None
+            key = self._pool = self.agent._prepare(self, self._connect_options)
+        return key
+
+    def _take_pooled(self) -> None:
+        """Adopt an idle pooled socket synchronously, when there is one (no await)."""
+        agent = self.agent
+        if agent is None or self._conn is not None or self.destroyed or self._deferred:
+            return
+        name, _ = self._pool_key()
+        if name in agent._free and not agent._zombies:
+            conn = agent._take_free(name)
+            if conn is not None:
+                self._adopt(conn, True)
+
     async def _ensure_connection(self) -> None:
         if self._conn is not None:
+            if self._socket_pending:
+                self._socket_pending = False
+                await self._emit("socket", self._conn.socket)
             return
         agent = self.agent
         opts = dict(self._connect_options)
         if agent is not None:
-            name = agent.get_name(**opts)
-            conn, reused = await agent._acquire(self, opts, name)
+            name, opts = self._pool_key()
+            conn, reused = await agent._acquire(self, dict(opts), name)
         else:
             factory = self._create_connection
             stream: Any
@@ -536,31 +585,44 @@ class ClientRequest(OutgoingMessage):
             else:
                 stream = await open_tcp(opts)
             conn, reused = ClientConnection(stream, "", None), False
+        self._adopt(conn, reused)
+        self._socket_pending = False
+        await self._emit("socket", conn.socket)
+
+    def _adopt(self, conn: ClientConnection, reused: bool) -> None:
+        """Make ``conn`` this request's connection (synchronous: no await between
+        the agent handing it over and this request owning it, PEERS lesson 4)."""
         self._conn = conn
         self.socket = conn.socket
         self.reused_socket = reused
+        self._socket_pending = True
+        agent = self.agent
         if reused and agent is not None:
             agent.reuse_socket(conn.socket, self)
             self._sent = []
-        for meth, args in self._socket_opts:
-            getattr(conn.socket, meth)(*args)
-        self._socket_opts.clear()
-        self._last_io = trio.current_time()
+        if self._socket_opts:
+            for meth, args in self._socket_opts:
+                getattr(conn.socket, meth)(*args)
+            self._socket_opts = None
+        if self.timeout:
+            self._last_io = trio.current_time()
         self._new_parser()
-        await self._emit("socket", conn.socket)
 
     def _new_parser(self) -> None:
         parser = h11.Connection(h11.CLIENT, max_incomplete_event_size=self._max_header_size + 8192)
         upgrade = False
-        conn_hdr = self.get_header("connection")
-        if self.has_header("upgrade") and isinstance(conn_hdr, str):
-            upgrade = "upgrade" in _tokens(conn_hdr)
+        out = self._out
+        if out is not None and out.has("upgrade"):
+            conn_hdr = out.get("connection")
+            upgrade = isinstance(conn_hdr, str) and "upgrade" in _tokens(conn_hdr)
         parser.send(_shadow_request(self.method, upgrade))
         parser.send(h11.EndOfMessage())
         self._parser = parser
         self._bytes_in = 0
 
     async def _transport_send(self, data: bytes) -> None:
+        if self._conn is None:
+            self._take_pooled()
         await self._guard(self._send_guarded, data)
 
     async def _send_guarded(self, data: bytes) -> None:
@@ -585,7 +647,10 @@ class ClientRequest(OutgoingMessage):
         if self._sent is not None:
             self._sent.append(data)
         try:
-            await self._with_timeout(conn.stream.send_all, data, restartable=False)
+            if self.timeout:
+                await self._with_timeout(conn.stream.send_all, data, restartable=False)
+            else:
+                await conn.stream.send_all(data)
         except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
             if await self._retry():
                 return
@@ -636,9 +701,8 @@ class ClientRequest(OutgoingMessage):
         if old is not None:
             old.destroy()
             self.agent._release(old, reusable=False)
-        opts = dict(self._connect_options)
-        name = self.agent.get_name(**opts)
-        conn, _ = await self.agent._acquire(self, opts, name, fresh=True)
+        name, opts = self._pool_key()
+        conn, _ = await self.agent._acquire(self, dict(opts), name, fresh=True)
         self._conn = conn
         self.socket = conn.socket
         self.reused_socket = False
@@ -674,6 +738,47 @@ class ClientRequest(OutgoingMessage):
             raise
         return self
 
+    async def _end_and_response(self) -> IncomingMessage:
+        """``end()`` then ``response()`` in one guarded await (``http.get``'s path).
+
+        The same bytes and events as the two calls ('socket', 'finish',
+        'response'), with one guard instead of two.
+        """
+        if (
+            self._deferred
+            or self.destroyed
+            or self._header is not None
+            or self.finished
+            or (self._out is not None and self._out.has("expect"))
+        ):
+            await self.end()
+            return await self.response()
+        self._content_length = 0
+        self._implicit_header()
+        if self._has_body and self.chunked_encoding:
+            self._queue(b"0\r\n" + self._trailer + b"\r\n")
+        else:
+            self._queue(b"")
+        self._corked = 0
+        self.finished = True
+        pending = self._pending
+        data = pending[0] if len(pending) == 1 else b"".join(pending)
+        self._pending = []
+        self._pending_len = 0
+        if self._conn is None:
+            self._take_pooled()
+        result: IncomingMessage = await self._guard(self._get_guarded, data)
+        return result
+
+    async def _get_guarded(self, data: bytes) -> IncomingMessage:
+        await self._send_guarded(data)
+        await self._finish()
+        return await self._response_guarded()
+
+    async def _on_read_failed(self) -> None:
+        if self._conn is not None:
+            await self._fail_outside_guard()
+
     async def _fail_outside_guard(self) -> None:
         """An await of this request failed after its guard (a listener raised or was
         cancelled): tear down as ``destroy()`` would, so the connection is closed."""
@@ -694,7 +799,10 @@ class ClientRequest(OutgoingMessage):
         conn = self._conn
         assert conn is not None
         try:
-            data = await self._with_timeout(conn.stream.receive_some, _READ_SIZE)
+            if self.timeout:
+                data = await self._with_timeout(conn.stream.receive_some, _READ_SIZE)
+            else:
+                data = await conn.stream.receive_some(_READ_SIZE)
         except (trio.BrokenResourceError, OSError):
             data = b""
         conn.socket.bytes_read += len(data)
@@ -739,11 +847,10 @@ class ClientRequest(OutgoingMessage):
             # Node's count (llhttp via node_http_parser): status text plus header names and
             # values, an error once it reaches max_header_size. h11 only bounds heads that
             # arrive in pieces, and counts differently, so it gets slack and this is exact.
-            size = len(event.reason)
-            for name, value in event.headers.raw_items():
-                size += len(name) + len(value)
-            if size >= self._max_header_size:
+            raw, size = _raw_and_size(event.headers)
+            if size + len(event.reason) >= self._max_header_size:
                 raise HttpParserError("HPE_HEADER_OVERFLOW", "Header overflow")
+            self._head_raw = raw
         if isinstance(event, h11.InformationalResponse):
             await self._on_informational(event)
         elif isinstance(event, h11.Response):
@@ -763,7 +870,7 @@ class ClientRequest(OutgoingMessage):
         if status == 101:
             await self._on_response(event)
             return
-        raw = _raw(event.headers)
+        raw = self._head_raw
         info = {
             "status_code": status,
             "status_message": event.reason.decode("latin-1"),
@@ -778,14 +885,18 @@ class ClientRequest(OutgoingMessage):
     async def _on_response(self, event: h11.Response | h11.InformationalResponse) -> None:
         conn = self._conn
         assert conn is not None
-        res = _ClientIncomingMessage(conn.socket)
+        res = IncomingMessage(conn.socket)
+        # A read that fails outside the guard (a 'data' listener raising or cancelled
+        # mid-body) still destroys the request: the half-read connection is closed,
+        # never pooled (PEERS lesson 4).
+        res._on_fail = self._on_read_failed
         res.status_code = event.status_code
         res.status_message = event.reason.decode("latin-1")
         version = event.http_version
         res.http_version = version.decode("ascii")
         res.http_version_major = int(version[:1])
         res.http_version_minor = int(version[2:3])
-        raw = _raw(event.headers)
+        raw = self._head_raw
         limit = self.max_headers_count
         if limit is None:
             limit = 2000
@@ -921,6 +1032,8 @@ class ClientRequest(OutgoingMessage):
         self._conn = None
         if conn is None or parser is None:
             return
+        trailing, eof = parser.trailing_data
+        connection, hint = _raw_values2(res.raw_headers)
         reusable = (
             self.finished
             and self.should_keep_alive
@@ -928,13 +1041,12 @@ class ClientRequest(OutgoingMessage):
             and not self._sent_close()
             and parser.our_state is h11.DONE
             and parser.their_state is h11.DONE
-            and not parser.trailing_data[0]
-            and not parser.trailing_data[1]
-            and self._response_keeps_alive(res)
+            and not trailing
+            and not eof
+            and _keeps_alive(res, connection)
         )
         if reusable:
-            hint = res.headers.get("keep-alive")
-            if isinstance(hint, str):
+            if hint is not None:
                 m = _KEEP_ALIVE_TIMEOUT.search(hint)
                 if m is not None:
                     seconds = int(m.group(1))
@@ -950,14 +1062,6 @@ class ClientRequest(OutgoingMessage):
     def _sent_close(self) -> bool:
         value = self.get_header("connection")
         return isinstance(value, str) and "close" in _tokens(value)
-
-    @staticmethod
-    def _response_keeps_alive(res: IncomingMessage) -> bool:
-        connection = res.headers.get("connection")
-        tokens = _tokens(connection) if isinstance(connection, str) else []
-        if res.http_version_major == 1 and res.http_version_minor == 1:
-            return "close" not in tokens
-        return "keep-alive" in tokens
 
     async def _on_response_end(self) -> None:
         await self._emit_close()
@@ -975,19 +1079,37 @@ class ClientRequest(OutgoingMessage):
         return f"<ClientRequest {self.method} {where} {state}>"
 
 
-class _ClientIncomingMessage(IncomingMessage):
-    """The response: a read that fails outside the request's guard (a ``'data'``
-    listener raising or cancelled mid-body) still destroys the request, so the
-    half-read connection is closed, never pooled (PEERS lesson 4)."""
+def _raw_values2(raw: list[str]) -> tuple[str | None, str | None]:
+    """``Connection`` and ``Keep-Alive`` from a raw list, each joined with ', '."""
+    connection: str | None = None
+    keep_alive: str | None = None
+    for i in range(0, len(raw), 2):
+        key = raw[i]
+        if len(key) == 10:
+            low = key.lower()
+            value = raw[i + 1]
+            if low == "connection":
+                connection = value if connection is None else f"{connection}, {value}"
+            elif low == "keep-alive":
+                keep_alive = value if keep_alive is None else f"{keep_alive}, {value}"
+    return connection, keep_alive
 
-    async def _pull(self) -> bytes | None:
-        try:
-            return await IncomingMessage._pull(self)
-        except BaseException:
-            req = self._source
-            if isinstance(req, ClientRequest) and req._conn is not None:
-                await req._fail_outside_guard()
-            raise
+
+def _keeps_alive(res: IncomingMessage, connection: str | None) -> bool:
+    """The response's side of keep-alive, as llhttp decides it."""
+    tokens = _tokens(connection) if connection is not None else ()
+    if res.http_version_major == 1 and res.http_version_minor == 1:
+        return "close" not in tokens
+    return "keep-alive" in tokens
+
+
+def _raw_and_size(headers: Any) -> tuple[list[str], int]:
+    """Flat latin-1 ``raw_headers`` and Node's byte count of names and values."""
+    flat = [part for pair in headers.raw_items() for part in pair]
+    if not flat:
+        return [], 0
+    joined = b"\x00".join(flat)  # h11 refuses NUL in names and values
+    return joined.decode("latin-1").split("\x00"), len(joined) - len(flat) + 1
 
 
 def _raw(headers: Any) -> list[str]:
@@ -1020,5 +1142,4 @@ async def get(
 ) -> IncomingMessage:
     """``http.get``: a GET that is ended at once; returns the response (H1-209, DESIGN §10)."""
     req = request(url, callback, **options)
-    await req.end()
-    return await req.response()
+    return await req._end_and_response()

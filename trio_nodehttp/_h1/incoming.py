@@ -36,40 +36,44 @@ class IncomingMessage(EventEmitter, trio.abc.ReceiveStream):
     ends (R1-006).
     """
 
+    # Defaults live on the class: one message per request, few fields change.
+    http_version_major = 1
+    http_version_minor = 1
+    http_version = "1.1"
+    method: str | None = None
+    url: str | None = None
+    status_code: int | None = None
+    status_message: str | None = None
+    complete = False
+    aborted = False
+    upgrade = False
+    destroyed = False
+    join_duplicate_headers = False
+    max_headers_count = 0
+    _headers: dict[str, str | list[str]] | None = None
+    _headers_distinct: dict[str, list[str]] | None = None
+    _trailers: dict[str, str | list[str]] | None = None
+    _trailers_distinct: dict[str, list[str]] | None = None
+    _source: _BodySource | None = None
+    _end_emitted = False
+    #: Called after 'end' (the client request fires its 'close' there, R1-076).
+    _on_end: Callable[[], Awaitable[None]] | None = None
+    _decoder: Decoder | None = None
+    _ended = False
+    _closed_reading = False
+    _error: BaseException | None = None
+    _rest = b""
+    _tail_done = False
+    # the last chunk as 'data' listeners got it (decoded once: the decoder keeps state)
+    _decoded: Any = None
+    #: Awaited when a read fails (the client closes its half-read connection).
+    _on_fail: Callable[[], Awaitable[None]] | None = None
+
     def __init__(self, socket: Any) -> None:
         EventEmitter.__init__(self)
         self.socket = socket
-        self.http_version_major = 1
-        self.http_version_minor = 1
-        self.http_version = "1.1"
         self.raw_headers: list[str] = []
         self.raw_trailers: list[str] = []
-        self.method: str | None = None
-        self.url: str | None = None
-        self.status_code: int | None = None
-        self.status_message: str | None = None
-        self.complete = False
-        self.aborted = False
-        self.upgrade = False
-        self.destroyed = False
-        self.join_duplicate_headers = False
-        self.max_headers_count = 0
-        self._headers: dict[str, str | list[str]] | None = None
-        self._headers_distinct: dict[str, list[str]] | None = None
-        self._trailers: dict[str, str | list[str]] | None = None
-        self._trailers_distinct: dict[str, list[str]] | None = None
-        self._source: _BodySource | None = None
-        self._end_emitted = False
-        #: Called after 'end' (the client request fires its 'close' there, R1-076).
-        self._on_end: Callable[[], Awaitable[None]] | None = None
-        self._decoder: Decoder | None = None
-        self._ended = False
-        self._closed_reading = False
-        self._error: BaseException | None = None
-        self._rest = b""
-        self._tail_done = False
-        # the last chunk as 'data' listeners got it (decoded once: the decoder keeps state)
-        self._decoded: Any = None
 
     # -- headers (R1-001 … R1-008) ---------------------------------------
     @property
@@ -161,25 +165,31 @@ class IncomingMessage(EventEmitter, trio.abc.ReceiveStream):
         if self._error is not None:
             raise self._error
         source = self._source
-        if source is None or self._ended:
-            chunk = None
-        else:
-            chunk = await source._next_body_chunk(self)
-        if chunk is None:
-            self._ended = True
-            self.complete = True
-            self._end_emitted = True
-            if self._events:
-                await self.emit_async("end")
-            on_end = self._on_end
-            if on_end is not None:
-                await on_end()
-            return None
-        if self._events and "data" in self._events:
-            decoded = self._decoded = self._decode(chunk)
-            await self.emit_async("data", decoded)
-        elif self._decoded is not None:
-            self._decoded = None
+        try:
+            if source is None or self._ended:
+                chunk = None
+            else:
+                chunk = await source._next_body_chunk(self)
+            if chunk is None:
+                self._ended = True
+                self.complete = True
+                self._end_emitted = True
+                if self._events:
+                    await self.emit_async("end")
+                on_end = self._on_end
+                if on_end is not None:
+                    await on_end()
+                return None
+            if self._events and "data" in self._events:
+                decoded = self._decoded = self._decode(chunk)
+                await self.emit_async("data", decoded)
+            elif self._decoded is not None:
+                self._decoded = None
+        except BaseException:
+            on_fail = self._on_fail
+            if on_fail is not None:
+                await on_fail()
+            raise
         return chunk
 
     def _decode(self, chunk: bytes) -> Any:

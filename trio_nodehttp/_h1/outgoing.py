@@ -78,37 +78,40 @@ class OutgoingMessage(EventEmitter):
     connection).
     """
 
+    # Defaults live on the class: a message is made per request, and most of
+    # these never change from their default (the hot path sets few of them).
+    _out: OutgoingHeaders | None = None
+    _header: bytes | None = None
+    _header_sent = False
+    _trailer = b""
+    _pending_len = 0
+    _corked = 0
+    _bytes_written = 0
+    _content_length: int | None = None
+    _has_body = True
+    _removed_connection = False
+    _removed_cont_len = False
+    _removed_te = False
+    _default_keep_alive = True
+    _keep_alive_timeout = 0.0
+    _max_requests_per_socket = 0
+    _unique_headers: frozenset[str] | None = None
+    _reject_non_standard_body_writes = False
+    _last = False
+    chunked_encoding = False
+    use_chunked_encoding_by_default = True
+    should_keep_alive = True
+    max_requests_on_connection_reached = False
+    send_date = False
+    strict_content_length = False
+    finished = False
+    writable_finished = False
+    destroyed = False
+    socket: Any = None
+
     def __init__(self) -> None:
         EventEmitter.__init__(self)
-        self._out: OutgoingHeaders | None = None
-        self._header: bytes | None = None
-        self._header_sent = False
-        self._trailer = b""
         self._pending: list[bytes] = []
-        self._pending_len = 0
-        self._corked = 0
-        self._bytes_written = 0
-        self._content_length: int | None = None
-        self._has_body = True
-        self._removed_connection = False
-        self._removed_cont_len = False
-        self._removed_te = False
-        self._default_keep_alive = True
-        self._keep_alive_timeout = 0.0
-        self._max_requests_per_socket = 0
-        self._unique_headers: frozenset[str] | None = None
-        self._reject_non_standard_body_writes = False
-        self._last = False
-        self.chunked_encoding = False
-        self.use_chunked_encoding_by_default = True
-        self.should_keep_alive = True
-        self.max_requests_on_connection_reached = False
-        self.send_date = False
-        self.strict_content_length = False
-        self.finished = False
-        self.writable_finished = False
-        self.destroyed = False
-        self.socket: Any = None
 
     # -- header store (R1-009 … R1-020) ----------------------------------
     def set_header(self, name: str, value: Any) -> OutgoingMessage:
@@ -519,9 +522,11 @@ class OutgoingMessage(EventEmitter):
         return self
 
     async def _finish(self) -> None:
-        await self.emit_async("prefinish")
+        if self._events:
+            await self.emit_async("prefinish")
         self.writable_finished = True
-        await self.emit_async("finish")
+        if self._events:
+            await self.emit_async("finish")
 
     async def flush_headers(self) -> None:
         """Send the head now instead of with the first body chunk (H1-169, R1-019)."""
