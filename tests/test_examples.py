@@ -149,6 +149,8 @@ EXPECTED: dict[str, list[str]] = {
         "  200: you sent Connection: keep-alive\n  req.reused_socket = False\n  reuse_socket(",
         ", GET /)\n  keep_socket_alive(",
         "  req.reused_socket = True\n  free sockets: 1\n",
+        "--- X1-03: 'agentRemove' keeps a long-lived request's socket out of the pool\n"
+        "  in use while reading: 0\n  pooled afterwards: 0\n",
     ],
     # X1-11 ... X1-16, X1-19, X1-20
     "request_headers": [

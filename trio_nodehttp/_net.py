@@ -50,9 +50,8 @@ class Socket(EventEmitter, trio.abc.HalfCloseableStream):
     and wakes any task blocked on it.
     """
 
-    def __init__(self, stream: trio.abc.Stream, *, server: Any = None) -> None:
+    def __init__(self, stream: trio.abc.Stream | None, *, server: Any = None) -> None:
         EventEmitter.__init__(self)
-        self._stream = stream
         self.server = server
         self.bytes_read = 0
         self.bytes_written = 0
@@ -63,14 +62,26 @@ class Socket(EventEmitter, trio.abc.HalfCloseableStream):
         self._on_timeout_change: Callable[[], None] | None = None
         self._eof_sent = False
         self._keep_alive_state: tuple[bool, float] | None = None
-        sock = _raw_socket(stream)
-        self._sock = sock
-        self.encrypted = isinstance(stream, trio.SSLStream)
+        self._deferred_calls: list[tuple[str, tuple[Any, ...]]] | None = None
+        self._sock: trio.socket.SocketType | None = None
+        self.encrypted = False
         self.remote_address: str | None = None
         self.remote_port: int | None = None
         self.remote_family: str | None = None
         self.local_address: str | None = None
         self.local_port: int | None = None
+        self.connecting = stream is None
+        if stream is not None:
+            self._attach(stream)
+
+    def _attach(self, stream: trio.abc.Stream) -> None:
+        """Bind the connected stream (a client socket exists before it connects, as in
+        Node: ``'socket'`` fires first). Options set meanwhile apply now."""
+        self._stream = stream
+        self.connecting = False
+        sock = _raw_socket(stream)
+        self._sock = sock
+        self.encrypted = isinstance(stream, trio.SSLStream)
         if sock is not None:
             try:
                 peer = sock.getpeername()
@@ -86,6 +97,18 @@ class Socket(EventEmitter, trio.abc.HalfCloseableStream):
                     self.remote_address = str(peer)
                     self.local_address = str(local)
                 self.remote_family = fam
+        calls, self._deferred_calls = self._deferred_calls, None
+        if calls:
+            for method, args in calls:
+                getattr(self, method)(*args)
+        if self._events and "connect" in self._events:
+            self.emit("connect")  # net.Socket's 'connect' (sync listeners)
+
+    def _defer(self, method: str, args: tuple[Any, ...]) -> Socket:
+        if self._deferred_calls is None:
+            self._deferred_calls = []
+        self._deferred_calls.append((method, args))
+        return self
 
     # -- Node's attributes ------------------------------------------------
     @property
@@ -120,6 +143,8 @@ class Socket(EventEmitter, trio.abc.HalfCloseableStream):
         return self
 
     def set_no_delay(self, no_delay: bool = True) -> Socket:
+        if self.connecting:
+            return self._defer("set_no_delay", (no_delay,))
         if self._sock is not None and self._sock.family in (
             _stdlib_socket.AF_INET,
             _stdlib_socket.AF_INET6,
@@ -131,6 +156,8 @@ class Socket(EventEmitter, trio.abc.HalfCloseableStream):
 
     def set_keep_alive(self, enable: bool = False, initial_delay: float = 0.0) -> Socket:
         """TCP keep-alive; ``initial_delay`` in seconds (Node's ``initialDelay`` in ms)."""
+        if self.connecting:
+            return self._defer("set_keep_alive", (enable, initial_delay))
         sock = self._sock
         if sock is None or sock.family not in (_stdlib_socket.AF_INET, _stdlib_socket.AF_INET6):
             return self
@@ -196,7 +223,10 @@ class Socket(EventEmitter, trio.abc.HalfCloseableStream):
     async def aclose(self) -> None:
         self.destroyed = True
         try:
-            await self._stream.aclose()
+            if not self.connecting:
+                await self._stream.aclose()
+            else:
+                await trio.lowlevel.checkpoint()
         finally:
             hook = self._on_destroy
             if hook is not None:

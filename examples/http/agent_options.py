@@ -1,6 +1,12 @@
-"""Agents: ``agent=False``, a keep-alive ``Agent``, its two hooks (X1-04 … X1-07).
+"""Agents: ``agent=False``, a keep-alive ``Agent``, its hooks, ``'agentRemove'`` (X1-03 … X1-07).
 
 Node's snippets::
+
+    http.get(options, (res) => {                  // X1-03
+      // Do stuff
+    }).on('socket', (socket) => {
+      socket.emit('agentRemove');
+    });
 
     http.get({                                    // X1-04
       hostname: 'localhost', port: 80, path: '/',
@@ -80,6 +86,16 @@ async def main() -> None:
                 await req.response()
                 print(f"  req.reused_socket = {req.reused_socket}")
             print(f"  free sockets: {sum(map(len, keep_alive_agent.free_sockets.values()))}")
+
+        print("--- X1-03: 'agentRemove' keeps a long-lived request's socket out of the pool")
+        async with http.Agent(keep_alive=True) as agent:
+            req = http.request({**options, "agent": agent})
+            req.on("socket", lambda socket: socket.emit("agentRemove"))
+            await req.end()
+            res = await req.response()
+            print(f"  in use while reading: {sum(map(len, agent.sockets.values()))}")
+            await res.text()
+            print(f"  pooled afterwards: {sum(map(len, agent.free_sockets.values()))}")
 
 
 if __name__ == "__main__":

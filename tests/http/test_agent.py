@@ -155,10 +155,14 @@ async def test_keep_alive_initial_delay_sets_tcp_keepalive() -> None:
             http.Agent(keep_alive=True, keep_alive_initial_delay=7.0) as agent,
         ):
             req = http.request(base_url(server), agent=agent)
+            # 'socket' fires before the socket connects (R1-081): look once it has.
             req.on(
                 "socket",
-                lambda s: seen_before.append(
-                    s._sock.getsockopt(_stdlib_socket.SOL_SOCKET, _stdlib_socket.SO_KEEPALIVE)
+                lambda s: s.once(
+                    "connect",
+                    lambda: seen_before.append(
+                        s._sock.getsockopt(_stdlib_socket.SOL_SOCKET, _stdlib_socket.SO_KEEPALIVE)
+                    ),
                 ),
             )
             await req.end()
@@ -819,3 +823,41 @@ async def test_repr_is_diagnostic() -> None:
                 "<Agent keep_alive=True | sockets: 0 active, 0 connecting, 1 free | "
                 "requests: 0 queued>"
             )
+
+
+async def test_agent_remove_before_connect_keeps_the_socket_out_of_the_agent() -> None:
+    # H1-029, R1-107, X1-03: 'agentRemove' from a 'socket' listener (before connect)
+    with trio.fail_after(5):
+        async with serve(Gate()) as server, http.Agent(keep_alive=True) as agent:
+            req = http.request(base_url(server), agent=agent)
+            req.on("socket", lambda socket: socket.emit("agentRemove"))
+            await req.end()
+            res = await req.response()
+            assert agent.sockets == {}  # not counted while in use
+            assert await res.read() == b"ok / "
+            assert agent.free_sockets == {}  # and never pooled: closed with its request
+            assert req.socket.destroyed
+            # the agent still works, with a new socket
+            again, _ = await fetch(base_url(server), agent=agent)
+            assert again.reused_socket is False
+
+
+async def test_agent_remove_while_in_use_frees_the_slot_for_waiting_requests() -> None:
+    # R1-107, R1-108: a removed socket no longer counts against max_sockets
+    with trio.fail_after(5):
+        gate = Gate()
+        gate.hold("/long")
+        async with serve(gate) as server, http.Agent(keep_alive=True, max_sockets=1) as agent:
+            long_req = http.request(base_url(server) + "/long", agent=agent)
+            await long_req.end()
+            await wait_until(lambda: gate.in_flight == 1)
+            assert agent.sockets[origin_name(server)] == [long_req.socket]
+            long_req.socket.emit("agentRemove")
+            assert agent.sockets == {}
+            # max_sockets=1 is free again: a second request goes out at once
+            _, body = await fetch(base_url(server) + "/short", agent=agent)
+            assert body == b"ok /short "
+            gate.release("/long")
+            res = await long_req.response()
+            assert await res.read() == b"ok /long "
+            assert long_req.socket.destroyed

@@ -6,14 +6,8 @@ listener, the response's (``'data'``, ``'end'``, ``'aborted'``, ``'error'``,
 list the docs give. Errors are logged as ``error:<message>:<code>``: Node's
 messages are ``socket hang up`` / ``aborted`` with ``ECONNRESET``.
 
-Two kinds of deviation are pinned here on purpose, each with its reason:
+One kind of deviation is pinned here on purpose, with its reason:
 
-* this package emits ``'socket'`` only once the connection is made
-  (``ClientRequest._ensure_connection``: the ``Socket`` wraps a connected
-  trio stream, and the agent creates it only after ``create_connection``
-  returns). So a connection error (R1-077), ``destroy()`` before the
-  connection succeeds (R1-081) and ``abort()`` there (R1-084) all show the
-  "before a socket is assigned" orderings (R1-080, R1-083).
 * where Node v20's own order differs from its docs (``abort()`` before a
   socket: Node emits ``'close'`` before ``'abort'``; ``abort()`` after the
   response: Node emits the request's ``'close'`` before ``res.error``), the
@@ -154,8 +148,11 @@ async def test_connection_error_r1_077() -> None:
         record(req, events, errors)
         with pytest.raises(ConnRefusedError) as info:
             await req.end()
-        # Deviation: no 'socket' before a connection exists (module docstring).
-        assert events == [f"error:connect ECONNREFUSED 127.0.0.1:{port}:ECONNREFUSED", "close"]
+        assert events == [
+            "socket",
+            f"error:connect ECONNREFUSED 127.0.0.1:{port}:ECONNREFUSED",
+            "close",
+        ]
         assert errors == [info.value]
         assert isinstance(info.value, ConnectionRefusedError)
         assert req.destroyed
@@ -259,11 +256,8 @@ async def test_destroy_before_connect_succeeds_r1_081(hello_url: str) -> None:
             nursery.start_soon(send)
             await connect.entered.wait()
             req.destroy()
-        # Deviation: documented ['socket', error, 'close']; 'socket' comes only once
-        # connected here, so this is R1-080's ordering (module docstring).
-        assert events == [HANG_UP, "close"]
+        assert events == ["socket", HANG_UP, "close"]
         assert len(failures) == 1 and str(failures[0]) == "socket hang up"
-        assert req.socket is None
 
 
 async def test_destroy_after_response_r1_082(slow_url: str) -> None:
@@ -356,9 +350,7 @@ async def test_abort_before_connect_succeeds_r1_084(hello_url: str) -> None:
             nursery.start_soon(send)
             await connect.entered.wait()
             req.abort()
-        # Deviation: documented ['socket', 'abort', error, 'close']; without a
-        # 'socket' yet this is R1-083's ordering (module docstring).
-        assert events == ["abort", "close"]
+        assert events == ["socket", "abort", HANG_UP, "close"]
 
 
 async def test_abort_after_response_r1_085(slow_url: str) -> None:
@@ -441,8 +433,7 @@ async def test_signal_before_connect_succeeds_r1_087(hello_url: str) -> None:
             nursery.start_soon(send)
             await connect.entered.wait()
             controller.abort("why")
-        # Deviation as in R1-081: no 'socket' before the connection exists.
-        assert events == ["error:" + ABORT_ERR, "close"]
+        assert events == ["socket", "error:" + ABORT_ERR, "close"]
 
 
 async def test_signal_after_response_r1_087(slow_url: str) -> None:

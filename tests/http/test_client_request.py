@@ -260,6 +260,14 @@ async def test_url_userinfo_becomes_decoded_authorization(echo: int) -> None:
         assert ("Authorization", f"Basic {token}") in header_pairs(got["raw_headers"])
 
 
+async def test_auth_is_utf8_then_base64_like_node() -> None:
+    # H1-214, R1-093: Node computes Buffer.from(auth).toString('base64'), i.e. UTF-8
+    req = http.request("http://ryan:s%C3%A9cret@127.0.0.1:1/x", agent=http.Agent())
+    assert req.get_header("authorization") == "Basic cnlhbjpzw6ljcmV0"
+    req = http.request("http://127.0.0.1:1/x", auth="ryan:sécret", agent=http.Agent())
+    assert req.get_header("authorization") == "Basic cnlhbjpzw6ljcmV0"
+
+
 async def test_auth_option_and_explicit_authorization_wins_r1_094(echo: int) -> None:
     with trio.fail_after(5):
         got = await send(http.request(f"http://127.0.0.1:{echo}/", auth="user:pw"))
@@ -854,7 +862,7 @@ async def test_socket_options_are_deferred_until_the_socket_exists(echo: int) ->
         req.set_socket_keep_alive(True, 7.0)
         seen: list[tuple[int, int, int]] = []
 
-        def on_socket(socket: Any) -> None:
+        def on_connect(socket: Any) -> None:
             raw = socket.stream.socket
             seen.append(
                 (
@@ -864,7 +872,9 @@ async def test_socket_options_are_deferred_until_the_socket_exists(echo: int) ->
                 )
             )
 
-        req.on("socket", on_socket)
+        # 'socket' fires before the connection exists (R1-081); the options apply on
+        # connect, as Node's deferred setNoDelay/setKeepAlive do (R1-099).
+        req.on("socket", lambda socket: socket.once("connect", lambda: on_connect(socket)))
         await req.end()
         assert seen == [(0, 1, 7)]
         # Once the socket exists, the calls apply at once.

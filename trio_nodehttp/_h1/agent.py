@@ -23,7 +23,7 @@ import math
 import select
 import socket as _stdlib_socket
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import trio
@@ -53,6 +53,7 @@ class ClientConnection:
     __slots__ = (
         "_poller",
         "agent",
+        "detached",
         "expires_at",
         "idle_since",
         "name",
@@ -61,9 +62,19 @@ class ClientConnection:
         "stream",
     )
 
-    def __init__(self, stream: trio.abc.Stream, name: str, agent: Agent | None) -> None:
+    def __init__(
+        self,
+        stream: trio.abc.Stream,
+        name: str,
+        agent: Agent | None,
+        socket: Socket | None = None,
+    ) -> None:
         self.stream = stream
-        self.socket = Socket(stream)
+        if socket is None:
+            socket = Socket(stream)
+        else:
+            socket._attach(stream)
+        self.socket = socket
         self.socket._conn = self  # type: ignore[attr-defined]
         self.name = name
         self.agent = agent
@@ -71,6 +82,17 @@ class ClientConnection:
         self.expires_at = math.inf
         self.requests_served = 0
         self._poller: Any = None
+        # Node's 'agentRemove': the socket leaves the agent (H1-029, R1-107); it
+        # may have been emitted already, before the socket connected.
+        self.detached = bool(getattr(socket, "_agent_removed", False))
+        if agent is not None:
+            socket.on("agentRemove", self._on_agent_remove)
+
+    def _on_agent_remove(self) -> None:
+        agent = self.agent
+        if agent is not None and not self.detached:
+            self.detached = True
+            agent._detach(self)
 
     def readable_or_closed(self) -> bool:
         """True when the peer sent bytes or closed while the socket sat idle."""
@@ -368,7 +390,13 @@ class Agent(EventEmitter):
         return self.get_name(**merged), merged
 
     async def _acquire(
-        self, request: ClientRequest, options: dict[str, Any], name: str, *, fresh: bool = False
+        self,
+        request: ClientRequest,
+        options: dict[str, Any],
+        name: str,
+        *,
+        fresh: bool = False,
+        on_socket: Callable[[Socket], Awaitable[None]] | None = None,
     ) -> tuple[ClientConnection, bool]:
         """A connection for ``request``: a pooled one, a new one, or one freed later (R1-108)."""
         if self._zombies:
@@ -393,15 +421,21 @@ class Agent(EventEmitter):
                 return waiter.conn, True
             if waiter.slot:
                 break
+        # The Socket exists before it connects, so 'socket' fires first (R1-081, R1-084).
+        sock = Socket(None)
+        sock.once("agentRemove", lambda: setattr(sock, "_agent_removed", True))
         try:
+            if on_socket is not None:
+                await on_socket(sock)
             stream = await self.create_connection(dict(options))
         except BaseException:
             self._unreserve(name)
             self._wake(name)
             raise
         self._unreserve(name)
-        conn = ClientConnection(stream, name, self)
-        self._add_active(conn)
+        conn = ClientConnection(stream, name, self, sock)
+        if not conn.detached:
+            self._add_active(conn)
         return conn, False
 
     def _abandon(self, name: str, waiter: _Waiter) -> None:
@@ -442,6 +476,9 @@ class Agent(EventEmitter):
     def _release(self, conn: ClientConnection, *, reusable: bool) -> None:
         """The request on ``conn`` is over: hand it on, pool it or close it (R1-105)."""
         if not self._remove_active(conn):
+            if conn.detached:
+                # Removed by 'agentRemove': nobody pools it, so it closes with its request.
+                self._drop(conn)
             return
         conn.requests_served += 1
         name = conn.name

@@ -29,6 +29,7 @@ import h11
 import trio
 
 from .._headers import build_headers, check_is_http_token, parse_unique_headers_option
+from .._net import Socket
 from ..abort import AbortSignal, cancel_on_abort
 from ..errors import (
     AbortError,
@@ -325,7 +326,7 @@ class ClientRequest(OutgoingMessage):
                 self.set_header("Host", host_header)
             auth = opts.get("auth")
             if auth and not self.has_header("authorization"):
-                token = base64.b64encode(str(auth).encode("latin-1")).decode("ascii")
+                token = base64.b64encode(str(auth).encode("utf-8")).decode("ascii")
                 self.set_header("Authorization", "Basic " + token)
             if self.get_header("expect"):
                 self._store_header(f"{method} {path} HTTP/1.1\r\n", self._out)
@@ -572,10 +573,15 @@ class ClientRequest(OutgoingMessage):
             return
         agent = self.agent
         opts = dict(self._connect_options)
+        self._socket_pending = True
         if agent is not None:
             name, opts = self._pool_key()
-            conn, reused = await agent._acquire(self, dict(opts), name)
+            conn, reused = await agent._acquire(
+                self, dict(opts), name, on_socket=self._on_new_socket
+            )
         else:
+            sock = Socket(None)
+            await self._on_new_socket(sock)
             factory = self._create_connection
             stream: Any
             if factory is not None:
@@ -584,10 +590,23 @@ class ClientRequest(OutgoingMessage):
                     stream = await stream
             else:
                 stream = await open_tcp(opts)
-            conn, reused = ClientConnection(stream, "", None), False
+            conn, reused = ClientConnection(stream, "", None, sock), False
+        pending = self._socket_pending
         self._adopt(conn, reused)
         self._socket_pending = False
-        await self._emit("socket", conn.socket)
+        if pending:
+            await self._emit("socket", conn.socket)
+
+    async def _on_new_socket(self, sock: Socket) -> None:
+        """'socket' fires as soon as the socket exists, before it connects (R1-081)."""
+        self.socket = sock
+        self._socket_pending = False
+        if self._socket_opts:
+            # set_no_delay / set_socket_keep_alive: the socket applies them on connect.
+            for meth, args in self._socket_opts:
+                getattr(sock, meth)(*args)
+            self._socket_opts = None
+        await self._emit("socket", sock)
 
     def _adopt(self, conn: ClientConnection, reused: bool) -> None:
         """Make ``conn`` this request's connection (synchronous: no await between
