@@ -578,6 +578,24 @@ async def test_non_idempotent_request_is_not_retried() -> None:
             assert agent.sockets == {} and agent.free_sockets == {}
 
 
+async def test_large_idempotent_body_is_not_kept_for_a_replay() -> None:
+    # A PUT is idempotent, but its 100 KiB body was streamed, not kept (the replay
+    # buffer holds at most 64 KiB): the failure surfaces instead of a replay.
+    with trio.fail_after(5):
+        async with (
+            raw_server(lambda c, n, r: "drop" if n == 1 else "respond") as server,
+            http.Agent(keep_alive=True) as agent,
+        ):
+            url = f"http://127.0.0.1:{server.port}"
+            await fetch(url + "/1", agent=agent)
+            req = http.request(url + "/put", method="PUT", agent=agent)
+            await req.end(b"x" * 100_000)
+            with pytest.raises(errors.ConnResetError, match="socket hang up"):
+                await req.response()
+            assert req.reused_socket is True
+            assert len(server.requests) == 2  # seen once, never replayed
+
+
 async def test_retry_happens_only_once() -> None:
     # the replay itself is dropped too: the error surfaces, nothing more is sent
     def decide(conn: int, n: int, req: Any) -> Any:

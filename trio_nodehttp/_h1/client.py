@@ -52,6 +52,8 @@ _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 _INVALID_PATH = re.compile(r"[^\u0021-\u00ff]")
 _KEEP_ALIVE_TIMEOUT = re.compile(r"timeout=(\d+)", re.IGNORECASE)
 _READ_SIZE = 65536
+#: The most request bytes kept for replaying a request on a fresh socket.
+_REPLAY_LIMIT = 65536
 #: Bound on the shielded work done while a request is torn down (events, close).
 _TEARDOWN_TIMEOUT = 1.0
 
@@ -202,6 +204,7 @@ class ClientRequest(OutgoingMessage):
     _head_on_wire = False
     _bytes_in = 0
     _sent: list[bytes] | None = None
+    _sent_len = 0
     _retried = False
     _last_io = 0.0
     _socket_opts: list[tuple[str, tuple[Any, ...]]] | None = None
@@ -663,8 +666,15 @@ class ClientRequest(OutgoingMessage):
     async def _send_raw(self, data: bytes) -> None:
         conn = self._conn
         assert conn is not None
-        if self._sent is not None:
-            self._sent.append(data)
+        sent = self._sent
+        if sent is not None:
+            # Kept only to replay an idempotent request once (PEERS lesson 3), and
+            # only while small: a large streamed body is not held in memory.
+            if self._sent_len + len(data) > _REPLAY_LIMIT:
+                self._sent = None
+            else:
+                sent.append(data)
+                self._sent_len += len(data)
         try:
             if self.timeout:
                 await self._with_timeout(conn.stream.send_all, data, restartable=False)
