@@ -249,7 +249,7 @@ class Agent(EventEmitter):
         if scheduling not in ("fifo", "lifo"):
             raise InvalidArgValueError("scheduling", scheduling, "must be one of: 'fifo', 'lifo'")
         for key in options:
-            if key not in _CONNECT_OPTIONS:
+            if key not in _AGENT_OPTIONS:
                 raise TypeError(f"Agent() got an unexpected keyword argument {key!r}")
         self.keep_alive = keep_alive
         self.keep_alive_initial_delay = float(keep_alive_initial_delay)
@@ -573,19 +573,9 @@ class Agent(EventEmitter):
         )
 
 
-_CONNECT_OPTIONS = frozenset(
+#: TLS options (https): passed through requests and agents to ``create_connection``.
+TLS_OPTIONS = frozenset(
     {
-        "host",
-        "hostname",
-        "port",
-        "family",
-        "local_address",
-        "local_port",
-        "lookup",
-        "socket_path",
-        "hints",
-        "no_delay",
-        "default_port",
         "ca",
         "cert",
         "key",
@@ -599,6 +589,18 @@ _CONNECT_OPTIONS = frozenset(
         "session",
     }
 )
+#: What a request hands ``create_connection`` besides host and port (Node's
+#: ``socket.connect()`` options, H1-011, H1-238).
+CONNECT_OPTIONS = TLS_OPTIONS | {"family", "local_address", "local_port", "lookup", "hints"}
+#: What ``Agent(**options)`` accepts besides its own settings.
+_AGENT_OPTIONS = CONNECT_OPTIONS | {
+    "host",
+    "hostname",
+    "port",
+    "socket_path",
+    "no_delay",
+    "default_port",
+}
 
 CreateConnection = Callable[[dict[str, Any]], Any]
 

@@ -41,7 +41,7 @@ from ..errors import (
     NodeError,
     UnescapedCharactersError,
 )
-from .agent import Agent, ClientConnection, global_agent, open_tcp
+from .agent import CONNECT_OPTIONS, Agent, ClientConnection, global_agent, open_tcp
 from .incoming import IncomingMessage
 from .outgoing import OutgoingMessage
 
@@ -57,70 +57,30 @@ _REPLAY_LIMIT = 65536
 #: Bound on the shielded work done while a request is torn down (events, close).
 _TEARDOWN_TIMEOUT = 1.0
 
-_REQUEST_OPTIONS = frozenset(
-    {
-        "agent",
-        "auth",
-        "callback",
-        "create_connection",
-        "default_port",
-        "family",
-        "headers",
-        "hints",
-        "host",
-        "hostname",
-        "insecure_http_parser",
-        "join_duplicate_headers",
-        "local_address",
-        "local_port",
-        "lookup",
-        "max_header_size",
-        "method",
-        "path",
-        "port",
-        "protocol",
-        "set_default_headers",
-        "set_host",
-        "signal",
-        "socket_path",
-        "timeout",
-        "unique_headers",
-        "no_delay",
-        # TLS (https), passed through to the agent's create_connection
-        "ca",
-        "cert",
-        "key",
-        "pfx",
-        "passphrase",
-        "ciphers",
-        "servername",
-        "reject_unauthorized",
-        "ssl_context",
-        "ALPNProtocols",
-        "session",
-    }
-)
-
-_CONNECT_KEYS = frozenset(
-    {
-        "family",
-        "local_address",
-        "local_port",
-        "lookup",
-        "hints",
-        "ca",
-        "cert",
-        "key",
-        "pfx",
-        "passphrase",
-        "ciphers",
-        "servername",
-        "reject_unauthorized",
-        "ssl_context",
-        "ALPNProtocols",
-        "session",
-    }
-)
+_REQUEST_OPTIONS = CONNECT_OPTIONS | {
+    "agent",
+    "auth",
+    "callback",
+    "create_connection",
+    "default_port",
+    "headers",
+    "host",
+    "hostname",
+    "insecure_http_parser",
+    "join_duplicate_headers",
+    "max_header_size",
+    "method",
+    "path",
+    "port",
+    "protocol",
+    "set_default_headers",
+    "set_host",
+    "signal",
+    "socket_path",
+    "timeout",
+    "unique_headers",
+    "no_delay",
+}
 _TOKEN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"})
 
 _shadow_cache: dict[tuple[bytes, bool], h11.Request] = {}
@@ -286,7 +246,7 @@ class ClientRequest(OutgoingMessage):
         self._insecure_http_parser = bool(opts.get("insecure_http_parser"))
         self._create_connection: Callable[..., Any] | None = create_connection
         self._connect_options = {
-            k: v for k, v in opts.items() if k in _CONNECT_KEYS and v is not None
+            k: v for k, v in opts.items() if k in CONNECT_OPTIONS and v is not None
         }
         self._connect_options.update(host=host, port=self._port)
         if self.socket_path:
