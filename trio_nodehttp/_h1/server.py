@@ -84,14 +84,230 @@ def _tokens(value: str) -> list[str]:
     return [t.strip().lower() for t in value.split(",")]
 
 
-def _body_parse_error(exc: h11.RemoteProtocolError) -> HttpParserError:
-    """The llhttp error for what h11 refused in a body (chunk sizes, extensions, EOF)."""
+#: Node v20's (llhttp's) code and reason for each kind of bad input: the one
+#: place where h11's refusals and ``_check_head``'s findings become Node's errors.
+#: ``_find_bad_head`` / ``_body_parse_error`` pick the kind and its offset.
+_LLHTTP_ERRORS: dict[str, tuple[str, str]] = {
+    "method": ("HPE_INVALID_METHOD", "Invalid method encountered"),
+    "protocol": ("HPE_INVALID_CONSTANT", "Expected HTTP/, RTSP/ or ICE/"),
+    "version": ("HPE_INVALID_VERSION", "Invalid HTTP version"),
+    "after-version": ("HPE_INVALID_VERSION", "Expected CRLF after version"),
+    "after-version-cr": ("HPE_STRICT", "Expected CRLF after version"),
+    "space-after-start-line": ("HPE_UNEXPECTED_SPACE", "Unexpected space after start line"),
+    "obs-fold": ("HPE_INVALID_HEADER_TOKEN", "Unexpected whitespace after header value"),
+    "header-name": ("HPE_INVALID_HEADER_TOKEN", "Invalid header token"),
+    "header-value": ("HPE_INVALID_HEADER_TOKEN", "Invalid header value char"),
+    "cr-without-lf": ("HPE_LF_EXPECTED", "Missing expected LF after header value"),
+    "lf-without-cr": ("HPE_CR_EXPECTED", "Missing expected CR after header value"),
+    "content-length-char": ("HPE_INVALID_CONTENT_LENGTH", "Invalid character in Content-Length"),
+    "content-length-twice": ("HPE_UNEXPECTED_CONTENT_LENGTH", "Duplicate Content-Length"),
+    "content-length-after-te": (
+        "HPE_INVALID_CONTENT_LENGTH",
+        "Content-Length can't be present with Transfer-Encoding",
+    ),
+    "te-after-content-length": (
+        "HPE_INVALID_TRANSFER_ENCODING",
+        "Transfer-Encoding can't be present with Content-Length",
+    ),
+    "te-not-chunked": ("HPE_INVALID_TRANSFER_ENCODING", "Request has invalid `Transfer-Encoding`"),
+    "header-overflow": ("HPE_HEADER_OVERFLOW", "Header overflow"),
+    "chunk-size-char": ("HPE_INVALID_CHUNK_SIZE", "Invalid character in chunk size"),
+    "chunk-size-overflow": ("HPE_INVALID_CHUNK_SIZE", "Chunk size overflow"),
+    "chunk-data-end": ("HPE_STRICT", "Expected LF after chunk data"),
+    "chunk-extensions-overflow": ("HPE_CHUNK_EXTENSIONS_OVERFLOW", "Chunk extensions overflow"),
+}
+#: the methods llhttp's request parser knows (Node's METHODS and RTSP's)
+_LLHTTP_METHODS = (
+    *(m.encode() for m in METHODS),
+    *b"DESCRIBE ANNOUNCE SETUP PLAY PAUSE TEARDOWN GET_PARAMETER SET_PARAMETER "
+    b"REDIRECT RECORD FLUSH".split(),
+)
+_PROTOCOLS = (b"HTTP/", b"RTSP/", b"ICE/")
+_TOKEN = frozenset(b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_HEX = frozenset(b"0123456789abcdefABCDEF")
+
+
+def _common_prefix(data: bytes, words: tuple[bytes, ...]) -> int:
+    """How many leading bytes of ``data`` some word of ``words`` starts with."""
+    best = 0
+    for word in words:
+        n = 0
+        for a, b in zip(data, word, strict=False):
+            if a != b:
+                break
+            n += 1
+        best = max(best, n)
+    return best
+
+
+def _find_bad_head(head: bytes, limit: int) -> tuple[str, int] | None:
+    """The first thing llhttp refuses in ``head``, and Node's ``bytesParsed`` for it.
+
+    Only called once h11 or ``_check_head`` refused the head (errors only). It
+    walks the request line and the header lines with plain searches, in
+    llhttp's order, and reports the kind (a key of ``_LLHTTP_ERRORS``) with
+    the offset llhttp stops at, from the start of this request's bytes
+    (checked against Node v20 in tests/interop/test_client_error_parity.py):
+    the offending byte for a bad method / protocol (the length of the longest
+    known prefix), a byte after the version, a header-name byte (the colon of
+    an empty name), a control byte in a value, a non-digit in
+    ``Content-Length``, a bare LF and the first byte of an obs-fold line; one
+    past it for a bare CR, a space starting the first header line and a LF
+    right after the version; the end of the version for an unknown one; the
+    first value byte of a second ``Content-Length``; one past the colon for
+    ``Content-Length`` with ``Transfer-Encoding``; the end of the head for a
+    non-chunked ``Transfer-Encoding``; for ``limit`` (target + names + values,
+    as counted in ``_on_request``) the space after the target, one past the
+    colon of a name or one past the CR ending a value. ``None`` when llhttp
+    would accept the head (HTTP/0.9, duplicate ``Host``, ...).
+    """
+    eol = head.find(b"\n")
+    line_end = eol if eol >= 0 else len(head)
+    sp = head.find(b" ", 0, line_end)
+    method = head[:sp] if sp >= 0 else head[:line_end]
+    if method not in _LLHTTP_METHODS:
+        return "method", _common_prefix(method, _LLHTTP_METHODS)
+    start = sp + 1
+    while head[start : start + 1] == b" ":
+        start += 1
+    end = head.find(b" ", start, line_end)
+    if end < 0:
+        return None  # HTTP/0.9
+    nread = end - start
+    if nread > limit:
+        return "header-overflow", end
+    pos = end + 1
+    if not head.startswith(_PROTOCOLS, pos):
+        return "protocol", pos + _common_prefix(head[pos : pos + 5], _PROTOCOLS)
+    pos = head.index(b"/", pos) + 1
+    version = head[pos : pos + 3]
+    if len(version) < 3 or not (
+        version[0:1].isdigit() and version[1:2] == b"." and version[2:3].isdigit()
+    ):
+        return None
+    pos += 3
+    if version not in _VERSIONS:
+        return "version", pos
+    c = head[pos : pos + 1]
+    if c == b"\n":
+        return "after-version", pos + 1
+    if c != b"\r":
+        return "after-version", pos
+    if head[pos + 1 : pos + 2] != b"\n":
+        return "after-version-cr", pos + 1
+    pos += 2
+    if head[pos : pos + 1] in (b" ", b"\t"):
+        return "space-after-start-line", pos + 1
+    content_length = transfer_encoding = chunked = False
+    size = len(head)
+    while pos < size:
+        if head.startswith(b"\r\n", pos):
+            if transfer_encoding and not chunked:
+                return "te-not-chunked", pos + 2
+            return None
+        if head[pos : pos + 1] in (b" ", b"\t"):
+            return "obs-fold", pos
+        colon = pos
+        while colon < size and head[colon] in _TOKEN:
+            colon += 1
+        if colon == size:
+            return None
+        if head[colon] != 58 or colon == pos:  # ':'
+            return "header-name", colon
+        name = head[pos:colon].lower()
+        nread += colon - pos
+        if nread > limit:
+            return "header-overflow", colon + 1
+        if name == b"content-length" and transfer_encoding:
+            return "content-length-after-te", colon + 1
+        if name == b"transfer-encoding" and content_length:
+            return "te-after-content-length", colon + 1
+        value = colon + 1
+        while head[value : value + 1] in (b" ", b"\t"):
+            value += 1
+        stop = value
+        while stop < size and (head[stop] >= 32 or head[stop] == 9):
+            stop += 1
+        if stop == size:
+            return None
+        if head[stop] == 10:
+            return "lf-without-cr", stop
+        if head[stop] != 13:
+            return "header-value", stop
+        if head[stop + 1 : stop + 2] != b"\n":
+            return "cr-without-lf", stop + 1
+        text = head[value:stop].rstrip(b" \t")
+        nread += len(text)
+        if nread > limit:
+            return "header-overflow", stop + 1
+        if name == b"content-length":
+            if content_length:
+                return "content-length-twice", value
+            content_length = True
+            for i, byte in enumerate(text):
+                if not 48 <= byte <= 57:
+                    return "content-length-char", value + i
+        elif name == b"transfer-encoding":
+            transfer_encoding = True
+            chunked = text.rsplit(b",", 1)[-1].strip().lower() == b"chunked"
+        pos = stop + 2
+    return None
+
+
+def _head_error(
+    head: bytes, packet: bytes, limit: int, fallback: tuple[str, str]
+) -> HttpParserError:
+    """Node's error for a refused head; ``fallback`` (code, reason) when llhttp would accept it.
+
+    ``bytes_parsed`` counts from the start of this request: Node counts from
+    the start of the packet, which differs when the request came behind
+    another one in the same packet (and then ``raw_packet`` is this request's
+    bytes, where Node's is the whole packet). A fallback has ``bytes_parsed`` 0.
+    """
+    found = _find_bad_head(head, limit)
+    if found is None:
+        return HttpParserError(*fallback, raw_packet=packet)
+    kind, offset = found
+    code, reason = _LLHTTP_ERRORS[kind]
+    return HttpParserError(code, reason, bytes_parsed=offset, raw_packet=packet)
+
+
+def _body_parse_error(
+    exc: h11.RemoteProtocolError, packet: bytes | None, unconsumed: bytes
+) -> HttpParserError:
+    """The llhttp error for what h11 refused in a body (chunk sizes, extensions, EOF).
+
+    ``packet`` is the bytes received last, in which h11 found the error, and
+    ``unconsumed`` what h11 has not consumed of them: the bad chunk line (or
+    the two bytes after chunk data) ends right before it, which gives Node's
+    ``bytesParsed``. ``packet`` is ``None`` when the bad bytes came with an
+    earlier packet that is no longer at hand: then ``bytes_parsed`` is 0,
+    ``raw_packet`` empty, and a bad chunk size is "Invalid character".
+    """
     msg = str(exc)
     if "peer closed" in msg or "peer unexpectedly closed" in msg:
         return HttpParserError("ECONNRESET", "aborted")
     if exc.error_status_hint == 431:
-        return HttpParserError("HPE_CHUNK_EXTENSIONS_OVERFLOW", "Chunk extensions overflow")
-    return HttpParserError("HPE_INVALID_CHUNK_SIZE", str(exc))
+        kind = "chunk-extensions-overflow"
+        offset = len(packet) if packet is not None else 0
+    elif packet is None:
+        kind = "chunk-data-end" if "footer" in msg else "chunk-size-char"
+        offset = 0
+    else:
+        end = len(packet) - len(unconsumed)
+        if "footer" in msg:
+            kind = "chunk-data-end"
+            offset = max(0, end - 2)
+            offset += packet[offset : offset + 1] == b"\r"
+        else:
+            start = offset = packet.rfind(b"\n", 0, max(0, end - 1)) + 1
+            while offset < end and packet[offset] in _HEX:
+                offset += 1
+            kind = "chunk-size-char"
+            if offset - start > 16:  # llhttp stops one past the 17th digit
+                kind, offset = "chunk-size-overflow", start + 17
+    code, reason = _LLHTTP_ERRORS[kind]
+    return HttpParserError(code, reason, bytes_parsed=offset, raw_packet=packet or b"")
 
 
 class _HandOff(Exception):
@@ -372,14 +588,16 @@ class _Connection:
                 self.parser = retry
                 await self._serve_requests()
                 return
+        buf = self.head_buf
         if exc.error_status_hint == 431:
             err = HttpParserError(
-                "HPE_HEADER_OVERFLOW", "Header overflow", raw_packet=self.head_buf
+                *_LLHTTP_ERRORS["header-overflow"], bytes_parsed=len(buf), raw_packet=buf
             )
-        elif "peer unexpectedly closed" in msg and not self.head_buf:
+        elif "peer unexpectedly closed" in msg and not buf:
             return
         else:
-            err = HttpParserError("HPE_INVALID_REQUEST", msg, raw_packet=self.head_buf)
+            limit = self.server.max_header_size
+            err = _head_error(buf, buf, limit, ("HPE_INVALID_REQUEST", msg))
         await self._client_error(err)
 
     def _with_empty_host(self) -> h11.Connection | None:
@@ -409,18 +627,16 @@ class _Connection:
         except EPipeError:
             pass
 
-    def _check_head(
-        self, event: h11.Request, head: bytes, raw: list[str]
-    ) -> HttpParserError | None:
-        """What llhttp refuses and h11 lets through (see the module docstring)."""
+    def _check_head(self, event: h11.Request, head: bytes, raw: list[str]) -> str | None:
+        """What llhttp refuses and h11 lets through (see the module docstring): its kind."""
         if event.method.decode("ascii", "replace") not in _METHODS:
-            return HttpParserError("HPE_INVALID_METHOD", "Invalid method encountered")
+            return "method"
         if event.http_version not in _VERSIONS:
-            return HttpParserError("HPE_INVALID_VERSION", "Invalid HTTP version")
+            return "version"
         if head.count(b"\n") != head.count(b"\r\n") or head.count(b"\r") != head.count(b"\r\n"):
-            return HttpParserError("HPE_LF_EXPECTED", "Missing expected LF after header value")
+            return "lf-without-cr"
         if b"\n " in head or b"\n\t" in head:
-            return HttpParserError("HPE_INVALID_HEADER_TOKEN", "Invalid header value char")
+            return "obs-fold"
         cl = te = 0
         for i in range(0, len(raw), 2):
             n = raw[i]
@@ -439,12 +655,9 @@ class _Connection:
             ):
                 cl = 2
         if cl > 1:
-            return HttpParserError("HPE_UNEXPECTED_CONTENT_LENGTH", "Duplicate Content-Length")
+            return "content-length-twice"
         if cl and te:
-            return HttpParserError(
-                "HPE_UNEXPECTED_CONTENT_LENGTH",
-                "Content-Length can't be present with Transfer-Encoding",
-            )
+            return "content-length-after-te"
         return None
 
     async def _on_request(self, parser: h11.Connection, event: h11.Request) -> bool:
@@ -478,15 +691,14 @@ class _Connection:
             idx = raw.index("Host")
             del raw[idx : idx + 2]
         if size > server.max_header_size:
-            await self._client_error(
-                HttpParserError("HPE_HEADER_OVERFLOW", "Header overflow", raw_packet=head)
-            )
+            overflow = _LLHTTP_ERRORS["header-overflow"]
+            await self._client_error(_head_error(head, buf, server.max_header_size, overflow))
             return False
         if not server.insecure_http_parser:
             bad = self._check_head(event, head, raw)
             if bad is not None:
-                bad.raw_packet = head
-                await self._client_error(bad)
+                limit = server.max_header_size
+                await self._client_error(_head_error(head, buf, limit, _LLHTTP_ERRORS[bad]))
                 return False
 
         req = server._IncomingMessage(socket)
@@ -519,7 +731,7 @@ class _Connection:
         except h11.RemoteProtocolError as exc:
             # a bad chunk already buffered with the head: llhttp fails the
             # same execute() call, so the client gets the 400 / 413 at once
-            await self._client_error(_body_parse_error(exc))
+            await self._client_error(_body_parse_error(exc, buf, parser.trailing_data[0]))
             return False
         if type(first) is h11.EndOfMessage:
             req.complete = True
@@ -666,11 +878,12 @@ class _Connection:
             self.first_chunk = None
             return first
         parser = self.parser
+        packet: bytes | None = None  # the last bytes received by this call
         while True:
             try:
                 event = parser.next_event()
             except h11.RemoteProtocolError as exc:
-                self.body_error = _body_parse_error(exc)
+                self.body_error = _body_parse_error(exc, packet, parser.trailing_data[0])
                 self._abort_request(msg)
             if isinstance(event, h11.Data):
                 return bytes(event.data)
@@ -681,9 +894,9 @@ class _Connection:
                     self.scope.deadline = math.inf
                 return None
             if event is h11.NEED_DATA:
-                data = await self._receive()
+                packet = await self._receive()
                 self.pipelined = False
-                parser.receive_data(data)
+                parser.receive_data(packet)
                 continue
             self.body_error = HttpParserError("HPE_INVALID_EOF_STATE", "Invalid EOF state")
             self._abort_request(msg)
