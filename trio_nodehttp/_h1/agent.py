@@ -265,7 +265,6 @@ class Agent(EventEmitter):
         self._connecting: dict[str, int] = {}
         self._total = 0
         self._zombies: list[ClientConnection] = []
-        self.destroyed = False
 
     # -- Node's views (H1-016, H1-025, H1-026) ------------------------------
     @property
@@ -482,7 +481,7 @@ class Agent(EventEmitter):
             return
         conn.requests_served += 1
         name = conn.name
-        if reusable and not conn.socket.destroyed and not self.destroyed:
+        if reusable and not conn.socket.destroyed:
             queue = self._queue.get(name)
             if queue:
                 waiter = queue.popleft()
