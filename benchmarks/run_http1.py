@@ -29,8 +29,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -331,7 +333,8 @@ def ratios(outcomes: dict[str, Outcome]) -> list[dict[str, object]]:
     return out
 
 
-def print_ratios(rows: list[dict[str, object]]) -> None:
+def print_ratios(rows: list[dict[str, object]], label_key: str | None = None) -> None:
+    """One line per ratio, with its verdict against the target (shared with the client run)."""
     for row in rows:
         value = row["value"]
         shown = f"{value:.2f}" if isinstance(value, float) else "n/a"
@@ -341,29 +344,37 @@ def print_ratios(rows: list[dict[str, object]]) -> None:
             met = row["met"]
             mark = "n/a" if met is None else ("met" if met else "NOT met")
             verdict = f"  (target >= {target:g}: {mark})"
-        print(f"  {row['ratio']:<36} {shown:>6}{verdict}")
+        label = f"{row[label_key]:<11} " if label_key else ""
+        print(f"  {label}{row['ratio']:<36} {shown:>6}{verdict}")
 
+
+T = TypeVar("T")
 
 # --- main ------------------------------------------------------------------
 
 
-def select(only: str | None) -> list[Server]:
+def select_named(only: str | None, items: Sequence[T], kind: str) -> list[T]:
+    """The items named in ``--only`` (names or aliases, comma-separated), in that order."""
     if not only:
-        return list(SERVERS)
-    by_name = {}
-    for s in SERVERS:
-        for key in (s.name, *s.aliases):
-            by_name[key] = s
-    chosen: list[Server] = []
+        return list(items)
+    by_name: dict[str, T] = {}
+    for item in items:
+        for key in (item.name, *item.aliases):  # type: ignore[attr-defined]
+            by_name[key] = item
+    chosen: list[T] = []
     for key in (k.strip() for k in only.split(",")):
         if not key:
             continue
         if key not in by_name:
-            names = ", ".join(s.name for s in SERVERS)
-            raise SystemExit(f"unknown server {key!r}; choose from {names}")
+            names = ", ".join(i.name for i in items)  # type: ignore[attr-defined]
+            raise SystemExit(f"unknown {kind} {key!r}; choose from {names}")
         if by_name[key] not in chosen:
             chosen.append(by_name[key])
     return chosen
+
+
+def select(only: str | None) -> list[Server]:
+    return select_named(only, SERVERS, "server")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -30,7 +30,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from run_http1 import Server as ServerSpec
-from run_http1 import ServerProcess, free_port, server_env, tool_version
+from run_http1 import (
+    ServerProcess,
+    free_port,
+    print_ratios,
+    select_named,
+    server_env,
+    tool_version,
+)
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -257,39 +264,11 @@ def ratios(outcomes: dict[tuple[str, str], Outcome], modes) -> list[dict[str, ob
     return out
 
 
-def print_ratios(rows: list[dict[str, object]]) -> None:
-    for row in rows:
-        value = row["value"]
-        shown = f"{value:.2f}" if isinstance(value, float) else "n/a"
-        target = row["target"]
-        verdict = ""
-        if target is not None:
-            met = row["met"]
-            mark = "n/a" if met is None else ("met" if met else "NOT met")
-            verdict = f"  (target >= {target:g}: {mark})"
-        print(f"  {row['mode']:<11} {row['ratio']:<36} {shown:>6}{verdict}")
-
-
 # --- main ------------------------------------------------------------------
 
 
 def select(only: str | None) -> list[Client]:
-    if not only:
-        return list(CLIENTS)
-    by_name = {}
-    for c in CLIENTS:
-        for key in (c.name, *c.aliases):
-            by_name[key] = c
-    chosen: list[Client] = []
-    for key in (k.strip() for k in only.split(",")):
-        if not key:
-            continue
-        if key not in by_name:
-            names = ", ".join(c.name for c in CLIENTS)
-            raise SystemExit(f"unknown client {key!r}; choose from {names}")
-        if by_name[key] not in chosen:
-            chosen.append(by_name[key])
-    return chosen
+    return select_named(only, CLIENTS, "client")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -400,7 +379,7 @@ def main(argv: list[str] | None = None) -> int:
     print_table(outcomes, selected, modes)
     rows = ratios(outcomes, modes)
     print("ratios (of medians):")
-    print_ratios(rows)
+    print_ratios(rows, "mode")
     print(f"\n(total {elapsed:.0f} s)")
 
     if args.json:
