@@ -264,6 +264,14 @@ class OutgoingHeaders:
     def __init__(self) -> None:
         self._entries: dict[str, list[Any]] = {}
 
+    @classmethod
+    def _validated(cls, entries: dict[str, list[Any]]) -> OutgoingHeaders:
+        """A store holding ``entries`` (lowercased name → ``[raw_name, value]``), which
+        were validated when first set."""
+        self = cls.__new__(cls)
+        self._entries = entries
+        return self
+
     def set(self, name: str, value: object) -> None:
         """Validate ``name`` (H1-240) then ``value`` (H1-241) and replace the header (R1-010).
 

@@ -158,12 +158,12 @@ class Socket(EventEmitter, trio.abc.HalfCloseableStream):
         """TCP keep-alive; ``initial_delay`` in seconds (Node's ``initialDelay`` in ms)."""
         if self.connecting:
             return self._defer("set_keep_alive", (enable, initial_delay))
-        sock = self._sock
-        if sock is None or sock.family not in (_stdlib_socket.AF_INET, _stdlib_socket.AF_INET6):
-            return self
         state = (enable, initial_delay)
         if self._keep_alive_state == state:
             return self  # already set: a pooled socket is re-pooled on every request
+        sock = self._sock
+        if sock is None or sock.family not in (_stdlib_socket.AF_INET, _stdlib_socket.AF_INET6):
+            return self
         self._keep_alive_state = state
         sock.setsockopt(_stdlib_socket.SOL_SOCKET, _stdlib_socket.SO_KEEPALIVE, int(enable))
         if enable and initial_delay > 0 and hasattr(_stdlib_socket, "TCP_KEEPIDLE"):

@@ -1110,3 +1110,27 @@ async def test_set_encoding_decodes_across_chunks_and_json() -> None:
             assert res.complete
             res = await http.get(base + "/json")
             assert await res.json() == {"a": [1, "é"]}
+
+
+async def test_a_repeated_url_builds_the_same_request_as_the_first_time() -> None:
+    # The agent remembers what a URL string derives to (a speed-up, not a behaviour):
+    # the second request must be indistinguishable from the first, and still editable.
+    agent = http.Agent(keep_alive=True)
+    url = "http://127.0.0.1:8080/a/b?c=d"
+    first = http.request(url, agent=agent)
+    second = http.request(url, agent=agent)
+    for attr in ("method", "path", "host", "protocol", "_port", "timeout"):
+        assert getattr(second, attr) == getattr(first, attr)
+    assert second.get_headers() == first.get_headers() == {"host": "127.0.0.1:8080"}
+    assert second.get_raw_header_names() == ["Host"]
+    first._implicit_header()
+    second._implicit_header()
+    assert second._header == first._header == (
+        b"GET /a/b?c=d HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nConnection: keep-alive\r\n\r\n"
+    )
+    third = http.request(url, agent=agent)
+    third.set_header("X-Extra", "1")
+    third.remove_header("host")
+    third._implicit_header()
+    assert third._header == b"GET /a/b?c=d HTTP/1.1\r\nX-Extra: 1\r\nConnection: keep-alive\r\n\r\n"
+    assert first.get_headers() == {"host": "127.0.0.1:8080"}  # nothing shared

@@ -265,6 +265,9 @@ class Agent(EventEmitter):
         self._connecting: dict[str, int] = {}
         self._total = 0
         self._zombies: list[ClientConnection] = []
+        #: What a request derives from a URL string given with only this agent
+        #: (``ClientRequest._init_cached``).
+        self._url_cache: dict[str, tuple[Any, ...]] = {}
 
     # -- Node's views (H1-016, H1-025, H1-026) ------------------------------
     @property

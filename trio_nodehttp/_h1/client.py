@@ -28,7 +28,12 @@ from urllib.parse import SplitResult, unquote, urlsplit
 import h11
 import trio
 
-from .._headers import build_headers, check_is_http_token, parse_unique_headers_option
+from .._headers import (
+    OutgoingHeaders,
+    build_headers,
+    check_is_http_token,
+    parse_unique_headers_option,
+)
 from .._net import Socket
 from ..abort import AbortSignal, cancel_on_abort
 from ..errors import (
@@ -56,6 +61,8 @@ _READ_SIZE = 65536
 _REPLAY_LIMIT = 65536
 #: Bound on the shielded work done while a request is torn down (events, close).
 _TEARDOWN_TIMEOUT = 1.0
+#: URL strings an agent remembers the derived request options of (``_init_cached``).
+_URL_CACHE_SIZE = 256
 
 _REQUEST_OPTIONS = CONNECT_OPTIONS | {
     "agent",
@@ -170,9 +177,56 @@ class ClientRequest(OutgoingMessage):
     _socket_opts: list[tuple[str, tuple[Any, ...]]] | None = None
     _abort_called = False
     _default_agent_attr = "global_agent"
+    agent: Agent | None = None
+    socket_path: str | None = None
+    timeout: float | None = None
+    max_headers_count: int | None = None
+    _signal: AbortSignal | None = None
+    _max_header_size = 16384
+    _join_duplicate_headers = False
+    _insecure_http_parser = False
+    _create_connection: Callable[..., Any] | None = None
 
     def __init__(self, url: Any = None, **options: Any) -> None:
         OutgoingMessage.__init__(self)
+        if len(options) == 1 and type(url) is str:
+            agent = options.get("agent")
+            if isinstance(agent, Agent):
+                cached = agent._url_cache.get(url)
+                if (
+                    cached is not None
+                    and cached[0] is type(self)
+                    and cached[1] == agent.default_port
+                    and cached[2] == agent.protocol
+                ):
+                    self._init_cached(agent, cached)
+                    return
+        self._init_options(url, options)
+
+    def _init_cached(self, agent: Agent, cached: tuple[Any, ...]) -> None:
+        """``__init__`` for a URL string whose only option is ``agent``, seen before
+        with this agent: everything derived from the URL comes from the agent's cache
+        (filled by ``_init_options``, so the same values and the same checks)."""
+        self.agent = agent
+        _, _, _, self._default_port, self.protocol, self.host, self._port, self.path = cached[:8]
+        self._connect_options = dict(cached[8])
+        host_header = cached[9]
+        self.method = "GET"
+        self.use_chunked_encoding_by_default = False
+        self.max_headers_count = None
+        self.reused_socket = False
+        self.aborted = False
+        self.timeout = agent.timeout
+        if not agent.keep_alive and not math.isfinite(agent.max_sockets):
+            self._last = True
+            self.should_keep_alive = False
+        else:
+            self._last = False
+            self.should_keep_alive = True
+        if host_header is not None:
+            self._out = OutgoingHeaders._validated({"host": ["Host", host_header]})
+
+    def _init_options(self, url: Any, options: dict[str, Any]) -> None:
         for key in options:
             if key not in _REQUEST_OPTIONS:
                 raise TypeError(f"request() got an unexpected keyword argument {key!r}")
@@ -200,7 +254,7 @@ class ClientRequest(OutgoingMessage):
                 'The "options.agent" property must be one of Agent-like Object, '
                 f"undefined, or false. Received {agent!r}"
             )
-        self.agent: Agent | None = agent
+        self.agent = agent
         default_port = opts.get("default_port") or (agent.default_port if agent else 80)
         self._default_port = default_port
         expected = agent.protocol if agent is not None else self._default_protocol
@@ -234,17 +288,17 @@ class ClientRequest(OutgoingMessage):
         self.method = method
         self.use_chunked_encoding_by_default = method not in _NO_CHUNKED
 
-        self.max_headers_count: int | None = None
+        self.max_headers_count = None
         self.reused_socket = False
         self.aborted = False
-        self.timeout: float | None = opts.get("timeout")
+        self.timeout = opts.get("timeout")
         if self.timeout is None and agent is not None:
             self.timeout = agent.timeout
-        self._signal: AbortSignal | None = opts.get("signal")
+        self._signal = opts.get("signal")
         self._max_header_size = int(opts.get("max_header_size") or 16384)
         self._join_duplicate_headers = bool(opts.get("join_duplicate_headers"))
         self._insecure_http_parser = bool(opts.get("insecure_http_parser"))
-        self._create_connection: Callable[..., Any] | None = create_connection
+        self._create_connection = create_connection
         self._connect_options = {
             k: v for k, v in opts.items() if k in CONNECT_OPTIONS and v is not None
         }
@@ -298,6 +352,31 @@ class ClientRequest(OutgoingMessage):
 
         if callback is not None:
             self.once("response", callback)
+            return
+        given = options.get("agent")
+        if (
+            type(url) is str
+            and len(options) == 1
+            and isinstance(given, Agent)
+            and "auth" not in opts
+            and not self.socket_path
+            and self._header is None
+        ):
+            cache = given._url_cache
+            if len(cache) >= _URL_CACHE_SIZE:
+                cache.clear()
+            cache[url] = (
+                type(self),
+                given.default_port,
+                given.protocol,
+                default_port,
+                protocol,
+                host,
+                self._port,
+                path,
+                dict(self._connect_options),
+                self.get_header("host"),
+            )
 
     # -- Node's surface -----------------------------------------------------
     @classmethod
@@ -308,6 +387,31 @@ class ClientRequest(OutgoingMessage):
         return self.agent is not None
 
     def _implicit_header(self) -> None:
+        out = self._out
+        if (
+            out is not None
+            and self.method == "GET"
+            and len(out) == 1
+            and self.agent is not None
+            and self.should_keep_alive
+            and self._has_body
+            and not self.chunked_encoding
+            and not self._removed_connection
+            and not self.send_date
+            and not self.max_requests_on_connection_reached
+            and not self._keep_alive_timeout
+        ):
+            entry = out._entries.get("host")
+            if entry is not None and type(entry[1]) is str:
+                # What _store_header makes of a GET holding only its Host header (the
+                # common request through an agent): the same bytes, the same flags.
+                self._header = (
+                    f"GET {self.path} HTTP/1.1\r\n{entry[0]}: {entry[1]}\r\n"
+                    "Connection: keep-alive\r\n\r\n"
+                ).encode("latin-1")
+                self._header_sent = False
+                self._last = True
+                return
         self._store_header(f"{self.method} {self.path} HTTP/1.1\r\n", self._out)
 
     def set_timeout(self, seconds: float, callback: Any = None) -> ClientRequest:
@@ -760,8 +864,20 @@ class ClientRequest(OutgoingMessage):
         return result
 
     async def _get_guarded(self, data: bytes) -> IncomingMessage:
-        await self._send_guarded(data)
-        await self._finish()
+        if self._conn is None or self._events:
+            await self._send_guarded(data)
+            await self._finish()
+        else:
+            # A pooled connection and no listener: _send_guarded and _finish inlined
+            # (no 'Expect' here: _end_and_response sends those through end()).
+            self._socket_pending = False
+            self._head_on_wire = True
+            if data:
+                await self._send_raw(data)
+            if self._events:
+                await self._finish()
+            else:
+                self.writable_finished = True
         return await self._response_guarded()
 
     async def _on_read_failed(self) -> None:
@@ -1049,7 +1165,11 @@ class ClientRequest(OutgoingMessage):
             conn.destroy()
 
     def _sent_close(self) -> bool:
-        value = self.get_header("connection")
+        out = self._out
+        entry = None if out is None else out._entries.get("connection")
+        if entry is None:
+            return False
+        value = entry[1]
         return isinstance(value, str) and "close" in _tokens(value)
 
     async def _on_response_end(self) -> None:
