@@ -57,6 +57,7 @@ class ClientConnection:
         "expires_at",
         "idle_since",
         "name",
+        "parser",
         "requests_served",
         "socket",
         "stream",
@@ -82,6 +83,9 @@ class ClientConnection:
         self.expires_at = math.inf
         self.requests_served = 0
         self._poller: Any = None
+        #: The h11 parser of the last exchange, reset by ``start_next_cycle`` when
+        #: the connection was pooled clean (the next request reuses it), else None.
+        self.parser: tuple[Any, int] | None = None
         # Node's 'agentRemove': the socket leaves the agent (H1-029, R1-107); it
         # may have been emitted already, before the socket connected.
         self.detached = bool(getattr(socket, "_agent_removed", False))
@@ -352,13 +356,17 @@ class Agent(EventEmitter):
 
     def _take_free(self, name: str) -> ClientConnection | None:
         free = self._free.get(name)
-        now = trio.current_time()
         while free:
             conn = free.pop() if self.scheduling == "lifo" else free.pop(0)
             self._total -= 1
             if not free:
                 del self._free[name]
-            if conn.socket.destroyed or now >= conn.expires_at or conn.readable_or_closed():
+            expires_at = conn.expires_at
+            if (
+                conn.socket.destroyed
+                or (expires_at != math.inf and trio.current_time() >= expires_at)
+                or conn.readable_or_closed()
+            ):
                 self._drop(conn)
                 free = self._free.get(name)
                 continue
@@ -475,8 +483,11 @@ class Agent(EventEmitter):
             waiter.event.set()
             return
 
-    def _release(self, conn: ClientConnection, *, reusable: bool) -> None:
-        """The request on ``conn`` is over: hand it on, pool it or close it (R1-105)."""
+    def _release(self, conn: ClientConnection, *, reusable: bool, now: float | None = None) -> None:
+        """The request on ``conn`` is over: hand it on, pool it or close it (R1-105).
+
+        ``now`` is ``trio.current_time()`` when the caller just read it (no await since).
+        """
         if not self._remove_active(conn):
             if conn.detached:
                 # Removed by 'agentRemove': nobody pools it, so it closes with its request.
@@ -495,7 +506,8 @@ class Agent(EventEmitter):
                 waiter.event.set()
                 return
             free = self._free.get(name)
-            now = trio.current_time()
+            if now is None:
+                now = trio.current_time()
             if (
                 self.keep_alive
                 and now < conn.expires_at

@@ -695,7 +695,18 @@ class ClientRequest(OutgoingMessage):
         self._new_parser()
 
     def _new_parser(self) -> None:
-        parser = h11.Connection(h11.CLIENT, max_incomplete_event_size=self._max_header_size + 8192)
+        conn = self._conn
+        size = self._max_header_size + 8192
+        parser = None
+        if conn is not None:
+            kept = conn.parser
+            if kept is not None:
+                # Left at a clean boundary by the last exchange (_settle_connection).
+                conn.parser = None
+                if kept[1] == size:
+                    parser = kept[0]
+        if parser is None:
+            parser = h11.Connection(h11.CLIENT, max_incomplete_event_size=size)
         upgrade = False
         out = self._out
         if out is not None and out.has("upgrade"):
@@ -932,7 +943,20 @@ class ClientRequest(OutgoingMessage):
                 code = "HPE_HEADER_OVERFLOW" if exc.error_status_hint == 431 else "HPE_INVALID"
                 raise HttpParserError(code, str(exc)) from exc
             if event is h11.NEED_DATA:
-                data = await self._recv()
+                if self.timeout:
+                    data = await self._recv()
+                else:  # _recv inlined: no timer to run
+                    conn = self._conn
+                    assert conn is not None
+                    got: Any
+                    try:
+                        got = await conn.stream.receive_some(_READ_SIZE)
+                    except (trio.BrokenResourceError, OSError):
+                        got = b""
+                    n = len(got)
+                    conn.socket.bytes_read += n
+                    self._bytes_in += n
+                    data = bytes(got)
                 parser.receive_data(data)
                 continue
             return event
@@ -948,6 +972,14 @@ class ClientRequest(OutgoingMessage):
 
     async def _read_one_head(self) -> None:
         event = await self._next_event()
+        if type(event) is h11.Response:  # the common case first (same checks as below)
+            raw, size = _raw_and_size(event.headers)
+            if size + len(event.reason) >= self._max_header_size:
+                raise HttpParserError("HPE_HEADER_OVERFLOW", "Header overflow")
+            self._head_raw = raw
+            self._final_early = not self._continued and bool(self.get_header("expect"))
+            self._on_response(event)
+            return
         if isinstance(event, (h11.InformationalResponse, h11.Response)):
             # Node's count (llhttp via node_http_parser): status text plus header names and
             # values, an error once it reaches max_header_size. h11 only bounds heads that
@@ -960,7 +992,7 @@ class ClientRequest(OutgoingMessage):
             await self._on_informational(event)
         elif isinstance(event, h11.Response):
             self._final_early = not self._continued and bool(self.get_header("expect"))
-            await self._on_response(event)
+            self._on_response(event)
         elif isinstance(event, h11.ConnectionClosed):
             raise ConnResetError("socket hang up")
         else:
@@ -973,7 +1005,7 @@ class ClientRequest(OutgoingMessage):
             await self._emit("continue")
             return
         if status == 101:
-            await self._on_response(event)
+            self._on_response(event)
             return
         raw = self._head_raw
         info = {
@@ -987,7 +1019,7 @@ class ClientRequest(OutgoingMessage):
         }
         await self._emit("information", info)
 
-    async def _on_response(self, event: h11.Response | h11.InformationalResponse) -> None:
+    def _on_response(self, event: h11.Response | h11.InformationalResponse) -> None:
         conn = self._conn
         assert conn is not None
         res = IncomingMessage(conn.socket)
@@ -998,9 +1030,10 @@ class ClientRequest(OutgoingMessage):
         res.status_code = event.status_code
         res.status_message = event.reason.decode("latin-1")
         version = event.http_version
-        res.http_version = version.decode("ascii")
-        res.http_version_major = int(version[:1])
-        res.http_version_minor = int(version[2:3])
+        if version != b"1.1":  # 1.1 is the class default
+            res.http_version = version.decode("ascii")
+            res.http_version_major = int(version[:1])
+            res.http_version_minor = int(version[2:3])
         raw = self._head_raw
         limit = self.max_headers_count
         if limit is None:
@@ -1008,7 +1041,8 @@ class ClientRequest(OutgoingMessage):
         if limit and len(raw) > 2 * limit:
             del raw[2 * limit :]
         res.raw_headers = raw
-        res.join_duplicate_headers = self._join_duplicate_headers
+        if self._join_duplicate_headers:
+            res.join_duplicate_headers = True
         res._source = self
         res._on_end = self._on_response_end
         res.req = self  # type: ignore[attr-defined]
@@ -1137,30 +1171,34 @@ class ClientRequest(OutgoingMessage):
         self._conn = None
         if conn is None or parser is None:
             return
-        trailing, eof = parser.trailing_data
         connection, hint = _raw_values2(res.raw_headers)
+        now = None
         reusable = (
             self.finished
             and self.should_keep_alive
             and not self._final_early
-            and not self._sent_close()
             and parser.our_state is h11.DONE
             and parser.their_state is h11.DONE
-            and not trailing
-            and not eof
+            and not self._sent_close()
             and _keeps_alive(res, connection)
+            and parser.trailing_data == _CLEAN
         )
         if reusable:
             if hint is not None:
-                m = _KEEP_ALIVE_TIMEOUT.search(hint)
-                if m is not None:
-                    seconds = int(m.group(1))
+                seconds = _hint_seconds(hint)
+                if seconds is not None:
                     if seconds <= 1:
                         reusable = False
                     else:
-                        conn.expires_at = trio.current_time() + seconds - 1
+                        now = trio.current_time()
+                        conn.expires_at = now + seconds - 1
+            if reusable:
+                # Clean boundary: the next request on this connection reuses the parser.
+                parser.start_next_cycle()
+                conn.parser = (parser, self._max_header_size + 8192)
+                self._parser = None
         if conn.agent is not None:
-            conn.agent._release(conn, reusable=reusable)
+            conn.agent._release(conn, reusable=reusable, now=now)
         else:
             conn.destroy()
 
@@ -1173,7 +1211,11 @@ class ClientRequest(OutgoingMessage):
         return isinstance(value, str) and "close" in _tokens(value)
 
     async def _on_response_end(self) -> None:
-        await self._emit_close()
+        if not self._closed:  # _emit_close inlined
+            self._closed = True
+            events = self._events
+            if events and "close" in events:
+                await self.emit_async("close")
         res = self._res
         if res is not None and res._events and "close" in res._events:
             await res.emit_async("close")
@@ -1202,6 +1244,23 @@ def _raw_values2(raw: list[str]) -> tuple[str | None, str | None]:
             elif low == "keep-alive":
                 keep_alive = value if keep_alive is None else f"{keep_alive}, {value}"
     return connection, keep_alive
+
+
+_CLEAN = (b"", False)  # h11's trailing_data with nothing buffered and no EOF seen
+_hint_cache: dict[str, int | None] = {}
+
+
+def _hint_seconds(hint: str) -> int | None:
+    """The ``timeout=`` of a ``Keep-Alive`` header, parsed once per distinct value."""
+    try:
+        return _hint_cache[hint]
+    except KeyError:
+        pass
+    m = _KEEP_ALIVE_TIMEOUT.search(hint)
+    seconds = int(m.group(1)) if m is not None else None
+    if len(_hint_cache) < 256:
+        _hint_cache[hint] = seconds
+    return seconds
 
 
 def _keeps_alive(res: IncomingMessage, connection: str | None) -> bool:
