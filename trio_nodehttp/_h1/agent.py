@@ -378,14 +378,24 @@ class Agent(EventEmitter):
         # An idle expiry (agent timeout, Keep-Alive hint) covers one idle period only:
         # the response that ends this use sets the next one.
         conn.expires_at = math.inf
-        self._active.setdefault(conn.name, []).append(conn)
+        conns = self._active.get(conn.name)
+        if conns is None:
+            self._active[conn.name] = [conn]
+        else:
+            conns.append(conn)
         self._total += 1
 
     def _remove_active(self, conn: ClientConnection) -> bool:
         conns = self._active.get(conn.name)
-        if conns is None or conn not in conns:
+        if conns is None:
             return False
-        conns.remove(conn)
+        if conns[-1] is conn:  # the common case: the only (or newest) active one
+            conns.pop()
+        else:
+            try:
+                conns.remove(conn)
+            except ValueError:
+                return False
         if not conns:
             del self._active[conn.name]
         self._total -= 1

@@ -154,6 +154,8 @@ class ClientRequest(OutgoingMessage):
     # Per-request state; defaults on the class keep construction cheap.
     _ahead: h11.Data | h11.EndOfMessage | None = None
     _pool: tuple[str, dict[str, Any]] | None = None
+    #: The agent's URL-cache slot for the pool name (``_pool_key``).
+    _pool_slot: list[str | None] | None = None
     _socket_pending = False
     _head_raw: list[str] = []  # replaced per response, never mutated
     _in_await = False
@@ -211,6 +213,7 @@ class ClientRequest(OutgoingMessage):
         _, _, _, self._default_port, self.protocol, self.host, self._port, self.path = cached[:8]
         self._connect_options = dict(cached[8])
         host_header = cached[9]
+        self._pool_slot = cached[10]
         self.method = "GET"
         self.use_chunked_encoding_by_default = False
         self.max_headers_count = None
@@ -376,6 +379,7 @@ class ClientRequest(OutgoingMessage):
                 path,
                 dict(self._connect_options),
                 self.get_header("host"),
+                [None],  # the pool name, filled by the first _pool_key (see there)
             )
 
     # -- Node's surface -----------------------------------------------------
@@ -617,8 +621,25 @@ class ClientRequest(OutgoingMessage):
     def _pool_key(self) -> tuple[str, dict[str, Any]]:
         key = self._pool
         if key is None:
-            assert self.agent is not None
-            key = self._pool = self.agent._prepare(self, self._connect_options)
+            agent = self.agent
+            assert agent is not None
+            slot = self._pool_slot
+            cls = type(agent)
+            if (
+                slot is not None
+                and not agent.options
+                and cls._prepare is Agent._prepare
+                and cls.get_name is Agent.get_name
+            ):
+                # What Agent._prepare returns without agent options: get_name of the
+                # connect options, which are the same for every request of this
+                # (agent, URL) cache entry, so the name is computed once per entry.
+                name = slot[0]
+                if name is None:
+                    name = slot[0] = agent.get_name(**self._connect_options)
+                key = self._pool = (name, self._connect_options)
+            else:
+                key = self._pool = agent._prepare(self, self._connect_options)
         return key
 
     def _take_pooled(self) -> None:
@@ -709,7 +730,7 @@ class ClientRequest(OutgoingMessage):
             parser = h11.Connection(h11.CLIENT, max_incomplete_event_size=size)
         upgrade = False
         out = self._out
-        if out is not None and out.has("upgrade"):
+        if out is not None and "upgrade" in out._entries:
             conn_hdr = out.get("connection")
             upgrade = isinstance(conn_hdr, str) and "upgrade" in _tokens(conn_hdr)
         parser.send(_shadow_request(self.method, upgrade))
@@ -745,11 +766,12 @@ class ClientRequest(OutgoingMessage):
         if sent is not None:
             # Kept only to replay an idempotent request once (PEERS lesson 3), and
             # only while small: a large streamed body is not held in memory.
-            if self._sent_len + len(data) > _REPLAY_LIMIT:
+            n = self._sent_len + len(data)
+            if n > _REPLAY_LIMIT:
                 self._sent = None
             else:
                 sent.append(data)
-                self._sent_len += len(data)
+                self._sent_len = n
         try:
             if self.timeout:
                 await self._with_timeout(conn.stream.send_all, data, restartable=False)
@@ -853,7 +875,7 @@ class ClientRequest(OutgoingMessage):
             or self.destroyed
             or self._header is not None
             or self.finished
-            or (self._out is not None and self._out.has("expect"))
+            or (self._out is not None and "expect" in self._out._entries)
         ):
             await self.end()
             return await self.response()
@@ -973,13 +995,21 @@ class ClientRequest(OutgoingMessage):
     async def _read_one_head(self) -> None:
         event = await self._next_event()
         if type(event) is h11.Response:  # the common case first (same checks as below)
-            raw, size = _raw_and_size(event.headers)
-            if size + len(event.reason) >= self._max_header_size:
-                raise HttpParserError("HPE_HEADER_OVERFLOW", "Header overflow")
-            self._head_raw = raw
-            self._final_early = not self._continued and bool(self.get_header("expect"))
-            self._on_response(event)
-            return
+            self._on_final_head(event)
+        else:
+            await self._on_head_event(event)
+
+    def _on_final_head(self, event: h11.Response) -> None:
+        raw, size = _raw_and_size(event.headers)
+        if size + len(event.reason) >= self._max_header_size:
+            raise HttpParserError("HPE_HEADER_OVERFLOW", "Header overflow")
+        self._head_raw = raw
+        out = self._out  # get_header("expect") inlined
+        entry = None if out is None else out._entries.get("expect")
+        self._final_early = not self._continued and entry is not None and bool(entry[1])
+        self._on_response(event)
+
+    async def _on_head_event(self, event: Any) -> None:
         if isinstance(event, (h11.InformationalResponse, h11.Response)):
             # Node's count (llhttp via node_http_parser): status text plus header names and
             # values, an error once it reaches max_header_size. h11 only bounds heads that
@@ -1069,8 +1099,12 @@ class ClientRequest(OutgoingMessage):
             await self._flush_inside()
         if self._conn is None:
             await self._ensure_connection()
-        while self._res is None:
-            await self._read_one_head()
+        while self._res is None:  # _read_one_head inlined
+            event = await self._next_event()
+            if type(event) is h11.Response:
+                self._on_final_head(event)
+            else:
+                await self._on_head_event(event)
         res = self._res
         self._response_emitted = True
         status = res.status_code or 0
@@ -1109,20 +1143,35 @@ class ClientRequest(OutgoingMessage):
             conn.socket.destroyed = True
             await self._emit_close()
 
-    async def _next_body_chunk(self, msg: IncomingMessage) -> bytes | None:
+    def _ready_body_chunk(self, msg: IncomingMessage) -> bytes | bool | None:
+        """The next chunk (``None`` at the end) if it was already parsed from buffered
+        bytes (no I/O, no guard), else ``False``: then ``_next_body_chunk`` reads it."""
         ahead = self._ahead
-        if ahead is not None:
-            # The next event was already parsed from buffered bytes: no I/O, no guard.
-            if isinstance(ahead, h11.Data):
-                self._ahead = None
-                data = bytes(ahead.data)
-                self._look_ahead()
-                return data
-            conn = self._conn
-            if conn is None or conn.socket._sock is not None:
-                self._ahead = None
-                self._end_body(msg, ahead)
-                return None
+        if ahead is None:
+            return False
+        if type(ahead) is h11.Data:
+            self._ahead = None
+            data = bytes(ahead.data)
+            parser = self._parser  # _look_ahead inlined
+            if parser is not None and self._conn is not None:
+                try:
+                    event = parser.next_event()
+                except h11.RemoteProtocolError:
+                    return data
+                if isinstance(event, (h11.Data, h11.EndOfMessage)):
+                    self._ahead = event
+            return data
+        conn = self._conn
+        if conn is None or conn.socket._sock is not None:
+            self._ahead = None
+            self._end_body(msg, ahead)  # type: ignore[arg-type]
+            return None
+        return False
+
+    async def _next_body_chunk(self, msg: IncomingMessage) -> bytes | None:
+        ready = self._ready_body_chunk(msg)
+        if ready is not False:
+            return ready  # type: ignore[return-value]
         chunk: bytes | None = await self._guard(self._body_guarded, msg)
         return chunk
 
@@ -1171,8 +1220,8 @@ class ClientRequest(OutgoingMessage):
         self._conn = None
         if conn is None or parser is None:
             return
-        connection, hint = _raw_values2(res.raw_headers)
         now = None
+        hint = None
         reusable = (
             self.finished
             and self.should_keep_alive
@@ -1180,9 +1229,11 @@ class ClientRequest(OutgoingMessage):
             and parser.our_state is h11.DONE
             and parser.their_state is h11.DONE
             and not self._sent_close()
-            and _keeps_alive(res, connection)
             and parser.trailing_data == _CLEAN
         )
+        if reusable:
+            connection, hint = _raw_values2(res.raw_headers)
+            reusable = _keeps_alive(res, connection)
         if reusable:
             if hint is not None:
                 seconds = _hint_seconds(hint)
@@ -1204,7 +1255,9 @@ class ClientRequest(OutgoingMessage):
 
     def _sent_close(self) -> bool:
         out = self._out
-        entry = None if out is None else out._entries.get("connection")
+        if out is None:
+            return False
+        entry = out._entries.get("connection")
         if entry is None:
             return False
         value = entry[1]
@@ -1234,11 +1287,10 @@ def _raw_values2(raw: list[str]) -> tuple[str | None, str | None]:
     """``Connection`` and ``Keep-Alive`` from a raw list, each joined with ', '."""
     connection: str | None = None
     keep_alive: str | None = None
-    for i in range(0, len(raw), 2):
-        key = raw[i]
+    it = iter(raw)
+    for key, value in zip(it, it, strict=False):
         if len(key) == 10:
             low = key.lower()
-            value = raw[i + 1]
             if low == "connection":
                 connection = value if connection is None else f"{connection}, {value}"
             elif low == "keep-alive":
@@ -1265,10 +1317,14 @@ def _hint_seconds(hint: str) -> int | None:
 
 def _keeps_alive(res: IncomingMessage, connection: str | None) -> bool:
     """The response's side of keep-alive, as llhttp decides it."""
-    tokens = _tokens(connection) if connection is not None else ()
     if res.http_version_major == 1 and res.http_version_minor == 1:
-        return "close" not in tokens
-    return "keep-alive" in tokens
+        # A "close" token needs "close" in the lower-cased value: most values skip _tokens.
+        return (
+            connection is None
+            or "close" not in connection.lower()
+            or ("close" not in _tokens(connection))
+        )
+    return connection is not None and "keep-alive" in _tokens(connection)
 
 
 def _raw_and_size(headers: Any) -> tuple[list[str], int]:

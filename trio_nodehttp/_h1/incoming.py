@@ -27,6 +27,10 @@ __all__ = ["IncomingMessage"]
 class _BodySource(Protocol):
     async def _next_body_chunk(self, msg: IncomingMessage) -> bytes | None: ...
 
+    def _ready_body_chunk(self, msg: IncomingMessage) -> bytes | bool | None:
+        """The next chunk (``None`` at the end) when it needs no I/O, else ``False``."""
+        ...
+
 
 class IncomingMessage(EventEmitter, trio.abc.ReceiveStream):
     """Node's ``http.IncomingMessage``.
@@ -169,7 +173,11 @@ class IncomingMessage(EventEmitter, trio.abc.ReceiveStream):
             if source is None or self._ended:
                 chunk = None
             else:
-                chunk = await source._next_body_chunk(self)
+                ready = source._ready_body_chunk(self)
+                if ready is False:
+                    chunk = await source._next_body_chunk(self)
+                else:
+                    chunk = ready  # type: ignore[assignment]
             if chunk is None:
                 self._ended = True
                 self.complete = True
@@ -245,13 +253,19 @@ class IncomingMessage(EventEmitter, trio.abc.ReceiveStream):
 
     async def read(self) -> bytes:
         """The whole (rest of the) body as bytes."""
-        parts: list[bytes] = []
+        first = await self._pull()
+        if first is None:
+            return b""
+        chunk = await self._pull()
+        if chunk is None:  # the common case: one chunk
+            return first
+        parts = [first, chunk]
         while True:
             chunk = await self._pull()
             if chunk is None:
                 break
             parts.append(chunk)
-        return parts[0] if len(parts) == 1 else b"".join(parts)
+        return b"".join(parts)
 
     async def text(self, encoding: str = "utf-8") -> str:
         """The whole body decoded (UTF-8 unless told otherwise)."""

@@ -872,6 +872,9 @@ class _Connection:
                 raw.append(value.decode("latin-1"))
             req.raw_trailers = raw
 
+    def _ready_body_chunk(self, msg: IncomingMessage) -> bool:
+        return False
+
     async def _next_body_chunk(self, msg: IncomingMessage) -> bytes | None:
         first = self.first_chunk
         if first is not None:
