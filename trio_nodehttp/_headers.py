@@ -381,3 +381,33 @@ def expand_header_value(name_lower: str, value: object, unique: frozenset[str] |
             return [header_value_to_str(v) for v in value]
         return ["; ".join("" if v is None else header_value_to_str(v) for v in value)]
     return [header_value_to_str(value)]
+
+
+# -- the Connection header and h11's header pairs, for both HTTP/1.1 sides ---------
+
+
+def comma_tokens(value: str) -> list[str]:
+    """The lower-cased, stripped tokens of a comma-separated header value."""
+    return [t.strip().lower() for t in value.split(",")]
+
+
+def keeps_alive(major: int, minor: int, connection: str | None) -> bool:
+    """Whether a message keeps its connection open, as llhttp decides it: HTTP/1.1
+    unless ``Connection`` says ``close``, HTTP/1.0 only with ``keep-alive``."""
+    if major == 1 and minor == 1:
+        # A "close" token needs "close" in the lower-cased value: most values skip the split.
+        return (
+            connection is None
+            or "close" not in connection.lower()
+            or "close" not in comma_tokens(connection)
+        )
+    return connection is not None and "keep-alive" in comma_tokens(connection)
+
+
+def raw_list(pairs: Iterable[tuple[bytes, bytes]]) -> list[str]:
+    """h11's ``(raw name, value)`` pairs as Node's flat ``rawHeaders`` list (latin-1, R1-002)."""
+    raw: list[str] = []
+    for name, value in pairs:
+        raw.append(name.decode("latin-1"))
+        raw.append(value.decode("latin-1"))
+    return raw

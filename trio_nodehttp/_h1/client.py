@@ -32,7 +32,10 @@ from .._headers import (
     OutgoingHeaders,
     build_headers,
     check_is_http_token,
+    comma_tokens,
+    keeps_alive,
     parse_unique_headers_option,
+    raw_list,
 )
 from .._net import Socket
 from ..abort import AbortSignal, cancel_on_abort
@@ -137,10 +140,6 @@ def _split_to_options(parts: SplitResult, url: Any) -> dict[str, Any]:
     return opts
 
 
-def _tokens(value: str) -> list[str]:
-    return [t.strip().lower() for t in value.split(",")]
-
-
 class ClientRequest(OutgoingMessage):
     """Node's ``http.ClientRequest``: made by :func:`request`, sent by its awaits.
 
@@ -220,14 +219,16 @@ class ClientRequest(OutgoingMessage):
         self.reused_socket = False
         self.aborted = False
         self.timeout = agent.timeout
-        if not agent.keep_alive and not math.isfinite(agent.max_sockets):
-            self._last = True
-            self.should_keep_alive = False
-        else:
-            self._last = False
-            self.should_keep_alive = True
+        self._keep_alive_for(agent)
         if host_header is not None:
             self._out = OutgoingHeaders._validated({"host": ["Host", host_header]})
+
+    def _keep_alive_for(self, agent: Agent) -> None:
+        """Node's ClientRequest: keep-alive unless the agent would never reuse the
+        socket (not ``keep_alive`` and unlimited ``max_sockets``, R1-111)."""
+        reuse = agent.keep_alive or math.isfinite(agent.max_sockets)
+        self._last = not reuse
+        self.should_keep_alive = reuse
 
     def _init_options(self, url: Any, options: dict[str, Any]) -> None:
         for key in options:
@@ -311,12 +312,7 @@ class ClientRequest(OutgoingMessage):
         self._unique_headers = parse_unique_headers_option(opts.get("unique_headers"))
 
         if agent is not None:
-            if not agent.keep_alive and not math.isfinite(agent.max_sockets):
-                self._last = True
-                self.should_keep_alive = False
-            else:
-                self._last = False
-                self.should_keep_alive = True
+            self._keep_alive_for(agent)
 
         set_default_headers = opts.get("set_default_headers", True) is not False
         set_host = opts.get("set_host")
@@ -732,7 +728,7 @@ class ClientRequest(OutgoingMessage):
         out = self._out
         if out is not None and "upgrade" in out._entries:
             conn_hdr = out.get("connection")
-            upgrade = isinstance(conn_hdr, str) and "upgrade" in _tokens(conn_hdr)
+            upgrade = isinstance(conn_hdr, str) and "upgrade" in comma_tokens(conn_hdr)
         parser.send(_shadow_request(self.method, upgrade))
         parser.send(h11.EndOfMessage())
         self._parser = parser
@@ -881,12 +877,7 @@ class ClientRequest(OutgoingMessage):
             return await self.response()
         self._content_length = 0
         self._implicit_header()
-        if self._has_body and self.chunked_encoding:
-            self._queue(b"0\r\n" + self._trailer + b"\r\n")
-        else:
-            self._queue(b"")
-        self._corked = 0
-        self.finished = True
+        self._queue_end()
         pending = self._pending
         data = pending[0] if len(pending) == 1 else b"".join(pending)
         self._pending = []
@@ -1189,7 +1180,7 @@ class ClientRequest(OutgoingMessage):
 
     def _end_body(self, msg: IncomingMessage, event: h11.EndOfMessage) -> None:
         if event.headers:
-            msg.raw_trailers = _raw(event.headers)
+            msg.raw_trailers = raw_list(event.headers.raw_items())
         self._settle_connection(msg)
 
     async def _body_guarded(self, msg: IncomingMessage) -> bytes | None:
@@ -1204,7 +1195,7 @@ class ClientRequest(OutgoingMessage):
             return data
         if isinstance(event, h11.EndOfMessage):
             if event.headers:
-                msg.raw_trailers = _raw(event.headers)
+                msg.raw_trailers = raw_list(event.headers.raw_items())
             conn = self._conn
             self._settle_connection(msg)
             if conn is not None and conn.socket.destroyed and conn.socket._sock is None:
@@ -1233,7 +1224,7 @@ class ClientRequest(OutgoingMessage):
         )
         if reusable:
             connection, hint = _raw_values2(res.raw_headers)
-            reusable = _keeps_alive(res, connection)
+            reusable = keeps_alive(res.http_version_major, res.http_version_minor, connection)
         if reusable:
             if hint is not None:
                 seconds = _hint_seconds(hint)
@@ -1261,7 +1252,7 @@ class ClientRequest(OutgoingMessage):
         if entry is None:
             return False
         value = entry[1]
-        return isinstance(value, str) and "close" in _tokens(value)
+        return isinstance(value, str) and "close" in comma_tokens(value)
 
     async def _on_response_end(self) -> None:
         if not self._closed:  # _emit_close inlined
@@ -1315,18 +1306,6 @@ def _hint_seconds(hint: str) -> int | None:
     return seconds
 
 
-def _keeps_alive(res: IncomingMessage, connection: str | None) -> bool:
-    """The response's side of keep-alive, as llhttp decides it."""
-    if res.http_version_major == 1 and res.http_version_minor == 1:
-        # A "close" token needs "close" in the lower-cased value: most values skip _tokens.
-        return (
-            connection is None
-            or "close" not in connection.lower()
-            or ("close" not in _tokens(connection))
-        )
-    return connection is not None and "keep-alive" in _tokens(connection)
-
-
 def _raw_and_size(headers: Any) -> tuple[list[str], int]:
     """Flat latin-1 ``raw_headers`` and Node's byte count of names and values."""
     flat = [part for pair in headers.raw_items() for part in pair]
@@ -1334,14 +1313,6 @@ def _raw_and_size(headers: Any) -> tuple[list[str], int]:
         return [], 0
     joined = b"\x00".join(flat)  # h11 refuses NUL in names and values
     return joined.decode("latin-1").split("\x00"), len(joined) - len(flat) + 1
-
-
-def _raw(headers: Any) -> list[str]:
-    raw: list[str] = []
-    for name, value in headers.raw_items():
-        raw.append(name.decode("latin-1"))
-        raw.append(value.decode("latin-1"))
-    return raw
 
 
 def _build(raw: list[str], join: bool) -> dict[str, Any]:

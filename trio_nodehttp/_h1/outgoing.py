@@ -511,15 +511,20 @@ class OutgoingMessage(EventEmitter):
         if self._strict_content_length() and self._bytes_written != self._content_length:
             raise ContentLengthMismatchError(self._bytes_written, self._content_length or 0)
 
+        self._queue_end()
+        await self._flush()
+        await self._finish()
+        return self
+
+    def _queue_end(self) -> None:
+        """Queue the end of the message (the terminator and trailers when chunked, R1-023)
+        and mark it finished; ``end()`` and the client's ``http.get`` path share it."""
         if self._has_body and self.chunked_encoding:
             self._queue(b"0\r\n" + self._trailer + b"\r\n")
         else:
             self._queue(b"")
         self._corked = 0
         self.finished = True
-        await self._flush()
-        await self._finish()
-        return self
 
     async def _finish(self) -> None:
         if self._events:

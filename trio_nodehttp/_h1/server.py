@@ -36,7 +36,7 @@ import h11
 import trio
 
 from .._constants import METHODS
-from .._headers import parse_unique_headers_option
+from .._headers import comma_tokens, keeps_alive, parse_unique_headers_option, raw_list
 from .._net import Socket
 from ..errors import (
     ConnResetError,
@@ -78,10 +78,6 @@ _CLOSING_WRITE_TIMEOUT = 1.0
 _RECEIVING = 0  # a request is arriving: headers_timeout / request_timeout
 _HANDLING = 1  # a complete request is being answered: no deadline
 _IDLE = 2  # between requests: keep_alive_timeout (+ buffer)
-
-
-def _tokens(value: str) -> list[str]:
-    return [t.strip().lower() for t in value.split(",")]
 
 
 #: Node v20's (llhttp's) code and reason for each kind of bad input: the one
@@ -719,11 +715,7 @@ class _Connection:
         req._source = self
         self.current_req = req
 
-        # keep-alive as llhttp decides it: HTTP/1.1 unless 'close', HTTP/1.0 only with 'keep-alive'
-        if major == 1 and minor == 1:
-            keep_alive = connection_hdr is None or "close" not in _tokens(connection_hdr)
-        else:
-            keep_alive = connection_hdr is not None and "keep-alive" in _tokens(connection_hdr)
+        keep_alive = keeps_alive(major, minor, connection_hdr)
 
         # Is the body already complete (no body, or all of it buffered)?
         try:
@@ -746,7 +738,7 @@ class _Connection:
         if method == "CONNECT" or (
             upgrade_hdr is not None
             and connection_hdr is not None
-            and "upgrade" in _tokens(connection_hdr)
+            and "upgrade" in comma_tokens(connection_hdr)
         ):
             req.upgrade = True
             if method == "CONNECT":
@@ -823,7 +815,7 @@ class _Connection:
                         await res.end()
                 if not handled and expect is not None:
                     handled = True
-                    if "100-continue" in _tokens(expect):
+                    if "100-continue" in comma_tokens(expect):
                         res._expect_continue = True
                         if server.listener_count("checkContinue"):
                             await server.emit_async("checkContinue", req, res)
@@ -866,11 +858,7 @@ class _Connection:
     # -- the body, pulled by IncomingMessage -----------------------------------
     def _store_trailers(self, req: IncomingMessage, eom: h11.EndOfMessage) -> None:
         if eom.headers:
-            raw: list[str] = []
-            for name, value in eom.headers.raw_items():
-                raw.append(name.decode("latin-1"))
-                raw.append(value.decode("latin-1"))
-            req.raw_trailers = raw
+            req.raw_trailers = raw_list(eom.headers.raw_items())
 
     def _ready_body_chunk(self, msg: IncomingMessage) -> bool:
         return False
