@@ -59,20 +59,26 @@ class Server:
         module = {"hypercorn": "hypercorn.trio", "trio_nodehttp": "trio_nodehttp.http"}.get(
             self.name
         )
-        if module is not None:
-            probe = subprocess.run(
-                [sys.executable, "-c", f"import {module}"],
-                cwd=REPO,
-                env=server_env(),
-                capture_output=True,
-                text=True,
-                timeout=30,
-                check=False,
-            )
-            if probe.returncode != 0:
-                last = (probe.stderr.strip().splitlines() or ["?"])[-1]
-                return f"cannot import {module} ({last})"
+        return import_problem(module)
+
+
+def import_problem(module: str | None) -> str | None:
+    """None if ``module`` imports under this interpreter (or is None), else why not."""
+    if module is None:
         return None
+    probe = subprocess.run(
+        [sys.executable, "-c", f"import {module}"],
+        cwd=REPO,
+        env=server_env(),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    if probe.returncode != 0:
+        last = (probe.stderr.strip().splitlines() or ["?"])[-1]
+        return f"cannot import {module} ({last})"
+    return None
 
 
 SERVERS: tuple[Server, ...] = (

@@ -33,6 +33,7 @@ from run_http1 import Server as ServerSpec
 from run_http1 import (
     ServerProcess,
     free_port,
+    import_problem,
     print_ratios,
     select_named,
     server_env,
@@ -62,20 +63,7 @@ class Client:
         exe = self.argv[0]
         if exe != sys.executable and tool_version([exe, "--version"]) == "unavailable":
             return f"{exe!r} not found on PATH"
-        if self.module is not None:
-            probe = subprocess.run(
-                [sys.executable, "-c", f"import {self.module}"],
-                cwd=REPO,
-                env=server_env(),
-                capture_output=True,
-                text=True,
-                timeout=30,
-                check=False,
-            )
-            if probe.returncode != 0:
-                last = (probe.stderr.strip().splitlines() or ["?"])[-1]
-                return f"cannot import {self.module} ({last})"
-        return None
+        return import_problem(self.module)
 
 
 CLIENTS: tuple[Client, ...] = (
