@@ -100,6 +100,13 @@ class ClientConnection:
 
     def readable_or_closed(self) -> bool:
         """True when the peer sent bytes or closed while the socket sat idle."""
+        poll = self._poller
+        if poll is not None:
+            # Registered once per connection; a descriptor closed since reports POLLNVAL.
+            try:
+                return bool(poll(0))
+            except (OSError, ValueError):
+                return True
         sock = self.socket._sock
         if sock is None:
             return False
@@ -110,10 +117,9 @@ class ClientConnection:
             if hasattr(select, "poll"):
                 # poll(), not select(): select() fails for descriptors >= FD_SETSIZE (1024),
                 # which would make a busy process drop every pooled socket.
-                poller = self._poller
-                if poller is None:
-                    poller = self._poller = select.poll()
-                    poller.register(fd, select.POLLIN | select.POLLPRI)
+                poller = select.poll()
+                poller.register(fd, select.POLLIN | select.POLLPRI)
+                self._poller = poller.poll
                 return bool(poller.poll(0))
             ready, _, _ = select.select([fd], [], [], 0)
         except (OSError, ValueError):
@@ -370,7 +376,14 @@ class Agent(EventEmitter):
                 self._drop(conn)
                 free = self._free.get(name)
                 continue
-            self._add_active(conn)
+            # _add_active inlined: the idle expiry covered this idle period only.
+            conn.expires_at = math.inf
+            conns = self._active.get(name)
+            if conns is None:
+                self._active[name] = [conn]
+            else:
+                conns.append(conn)
+            self._total += 1
             return conn
         return None
 
@@ -498,23 +511,30 @@ class Agent(EventEmitter):
 
         ``now`` is ``trio.current_time()`` when the caller just read it (no await since).
         """
-        if not self._remove_active(conn):
+        name = conn.name
+        conns = self._active.get(name)
+        if conns is not None and conns[-1] is conn:  # _remove_active's common case
+            conns.pop()
+            if not conns:
+                del self._active[name]
+            self._total -= 1
+        elif not self._remove_active(conn):
             if conn.detached:
                 # Removed by 'agentRemove': nobody pools it, so it closes with its request.
                 self._drop(conn)
             return
         conn.requests_served += 1
-        name = conn.name
         if reusable and not conn.socket.destroyed:
-            queue = self._queue.get(name)
-            if queue:
-                waiter = queue.popleft()
-                if not queue:
-                    del self._queue[name]
-                self._add_active(conn)
-                waiter.conn = conn
-                waiter.event.set()
-                return
+            if self._queue:
+                queue = self._queue.get(name)
+                if queue:
+                    waiter = queue.popleft()
+                    if not queue:
+                        del self._queue[name]
+                    self._add_active(conn)
+                    waiter.conn = conn
+                    waiter.event.set()
+                    return
             free = self._free.get(name)
             if now is None:
                 now = trio.current_time()
@@ -527,7 +547,10 @@ class Agent(EventEmitter):
                 conn.idle_since = now
                 if self.timeout:
                     conn.expires_at = min(conn.expires_at, now + self.timeout)
-                self._free.setdefault(name, []).append(conn)
+                if free is None:
+                    self._free[name] = [conn]
+                else:
+                    free.append(conn)
                 self._total += 1
                 if self._queue:
                     # another origin waits at max_total_sockets: this idle socket makes room
@@ -539,6 +562,12 @@ class Agent(EventEmitter):
         self._wake(name)
 
     def _call_keep_socket_alive(self, conn: ClientConnection) -> bool:
+        if (
+            type(self).keep_socket_alive is Agent.keep_socket_alive
+            and "keep_socket_alive" not in self.__dict__
+            and conn.socket._keep_alive_state == (True, self.keep_alive_initial_delay)
+        ):
+            return True  # what the default hook would do is done already
         try:
             return bool(self.keep_socket_alive(conn.socket))
         except BaseException:

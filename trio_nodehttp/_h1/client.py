@@ -22,6 +22,7 @@ import functools
 import math
 import re
 from collections.abc import Callable, Mapping
+from itertools import chain
 from typing import Any
 from urllib.parse import SplitResult, unquote, urlsplit
 
@@ -94,6 +95,11 @@ _REQUEST_OPTIONS = CONNECT_OPTIONS | {
 _TOKEN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"})
 
 _shadow_cache: dict[tuple[bytes, bool], h11.Request] = {}
+#: The stand-in of every plain GET (``_plain_get``) and the end of a request for h11.
+_GET_SHADOW = h11.Request(method=b"GET", target=b"/", headers=[(b"Host", b"h")])
+_EOM = h11.EndOfMessage()
+#: h11's bound on an incomplete head for the default ``max_header_size`` (see _new_parser).
+_DEFAULT_PARSER_SIZE = 16384 + 8192
 
 
 def _shadow_request(method: str, upgrade: bool) -> h11.Request:
@@ -153,8 +159,8 @@ class ClientRequest(OutgoingMessage):
     # Per-request state; defaults on the class keep construction cheap.
     _ahead: h11.Data | h11.EndOfMessage | None = None
     _pool: tuple[str, dict[str, Any]] | None = None
-    #: The agent's URL-cache slot for the pool name (``_pool_key``).
-    _pool_slot: list[str | None] | None = None
+    #: The agent's URL-cache slot: [pool name (``_pool_key``), plain GET head (``_plain_get``)].
+    _pool_slot: list[Any] | None = None
     _socket_pending = False
     _head_raw: list[str] = []  # replaced per response, never mutated
     _in_await = False
@@ -187,6 +193,11 @@ class ClientRequest(OutgoingMessage):
     _join_duplicate_headers = False
     _insecure_http_parser = False
     _create_connection: Callable[..., Any] | None = None
+    reused_socket = False
+    aborted = False
+    #: Made by ``_init_cached`` from a URL string and an agent only: a GET whose one
+    #: header is Host, with no listener, signal or other option (``_plain_get``).
+    _plain = False
 
     def __init__(self, url: Any = None, **options: Any) -> None:
         OutgoingMessage.__init__(self)
@@ -209,19 +220,27 @@ class ClientRequest(OutgoingMessage):
         with this agent: everything derived from the URL comes from the agent's cache
         (filled by ``_init_options``, so the same values and the same checks)."""
         self.agent = agent
-        _, _, _, self._default_port, self.protocol, self.host, self._port, self.path = cached[:8]
-        self._connect_options = dict(cached[8])
-        host_header = cached[9]
-        self._pool_slot = cached[10]
+        (
+            _,
+            _,
+            _,
+            self._default_port,
+            self.protocol,
+            self.host,
+            self._port,
+            self.path,
+            # Shared by the requests of this entry: never mutated (_acquire copies it).
+            self._connect_options,
+            host_header,
+            self._pool_slot,
+        ) = cached
         self.method = "GET"
         self.use_chunked_encoding_by_default = False
-        self.max_headers_count = None
-        self.reused_socket = False
-        self.aborted = False
         self.timeout = agent.timeout
         self._keep_alive_for(agent)
         if host_header is not None:
             self._out = OutgoingHeaders._validated({"host": ["Host", host_header]})
+            self._plain = True
 
     def _keep_alive_for(self, agent: Agent) -> None:
         """Node's ClientRequest: keep-alive unless the agent would never reuse the
@@ -375,7 +394,9 @@ class ClientRequest(OutgoingMessage):
                 path,
                 dict(self._connect_options),
                 self.get_header("host"),
-                [None],  # the pool name, filled by the first _pool_key (see there)
+                # the pool name (filled by the first _pool_key) and the head of a plain
+                # GET (filled by the first _plain_get)
+                [None, None],
             )
 
     # -- Node's surface -----------------------------------------------------
@@ -867,6 +888,21 @@ class ClientRequest(OutgoingMessage):
         'response'), with one guard instead of two.
         """
         if (
+            self._plain
+            and self._conn is None
+            and not self._events
+            and self._out is not None
+            and len(self._out._entries) == 1
+            and self._header is None
+            and not self.timeout
+            and not self.destroyed
+        ):
+            conn = self._take_idle()
+            if conn is not None:
+                if conn.socket._sock is not None:
+                    return await self._plain_get(conn)
+                self._adopt(conn, True)
+        if (
             self._deferred
             or self.destroyed
             or self._header is not None
@@ -886,6 +922,77 @@ class ClientRequest(OutgoingMessage):
             self._take_pooled()
         result: IncomingMessage = await self._guard(self._get_guarded, data)
         return result
+
+    def _take_idle(self) -> ClientConnection | None:
+        """A plain GET's pooled connection, taken synchronously, if one is idle."""
+        agent = self.agent
+        slot = self._pool_slot
+        if agent is None or slot is None:
+            return None
+        name = slot[0]
+        if name is None or name not in agent._free or agent._zombies:
+            return None
+        self._pool = (name, self._connect_options)
+        return agent._take_free(name)
+
+    async def _plain_get(self, conn: ClientConnection) -> IncomingMessage:
+        """``http.get`` of a plain request (``_plain``) on an idle pooled connection.
+
+        The same bytes, state and events as ``end()`` + ``response()`` on that
+        connection (no listener can exist yet, so none fire), with what never
+        changes for the (agent, URL) entry computed once: the head, which is
+        what ``_store_header`` makes of a keep-alive GET holding only Host
+        (pinned by a test), and the pool name.
+        """
+        slot = self._pool_slot
+        assert slot is not None
+        head: bytes | None = slot[1]
+        self._content_length = 0
+        if head is None:
+            self._implicit_header()
+            head = self._header
+            assert head is not None
+            if self._last and self.should_keep_alive:
+                slot[1] = head
+        else:
+            self._header = head
+            self._last = True
+        self._header_sent = True
+        self.finished = True
+        self.writable_finished = True
+        self._head_on_wire = True
+        # _adopt and _new_parser for this case
+        self._conn = conn
+        sock = self.socket = conn.socket
+        self.reused_socket = True
+        agent = self.agent
+        assert agent is not None
+        agent.reuse_socket(sock, self)
+        self._sent = [head]
+        self._sent_len = len(head)
+        kept = conn.parser
+        if kept is not None and kept[1] == _DEFAULT_PARSER_SIZE:
+            conn.parser = None
+            parser = kept[0]
+        else:
+            parser = h11.Connection(h11.CLIENT, max_incomplete_event_size=_DEFAULT_PARSER_SIZE)
+        parser.send(_GET_SHADOW)
+        parser.send(_EOM)
+        self._parser = parser
+        result: IncomingMessage = await self._guard(self._plain_exchange, head)
+        return result
+
+    async def _plain_exchange(self, head: bytes) -> IncomingMessage:
+        conn = self._conn
+        assert conn is not None
+        try:
+            await conn.stream.send_all(head)
+        except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
+            if not await self._retry():
+                raise
+        else:
+            conn.socket.bytes_written += len(head)
+        return await self._response_guarded()
 
     async def _get_guarded(self, data: bytes) -> IncomingMessage:
         if self._conn is None or self._events:
@@ -1057,10 +1164,11 @@ class ClientRequest(OutgoingMessage):
             res.http_version_minor = int(version[2:3])
         raw = self._head_raw
         limit = self.max_headers_count
-        if limit is None:
-            limit = 2000
-        if limit and len(raw) > 2 * limit:
-            del raw[2 * limit :]
+        if limit is not None or len(raw) > 4000:
+            if limit is None:
+                limit = 2000
+            if limit and len(raw) > 2 * limit:
+                del raw[2 * limit :]
         res.raw_headers = raw
         if self._join_duplicate_headers:
             res.join_duplicate_headers = True
@@ -1159,6 +1267,54 @@ class ClientRequest(OutgoingMessage):
             return None
         return False
 
+    def _read_buffered(self, msg: IncomingMessage) -> bytes | None:
+        """``read()`` of a body whose bytes are all buffered and that no listener of
+        the request watches: the body, the message ended and the connection settled,
+        as the ``_pull`` loop would leave them; else ``None`` (what was parsed stays
+        for that loop, as one chunk: ``read()`` joins the chunks anyway)."""
+        ahead = self._ahead
+        if ahead is None or self._events:
+            return None
+        conn = self._conn
+        parser = self._parser
+        if conn is None or parser is None or conn.socket._sock is None:
+            return None
+        if type(ahead) is h11.EndOfMessage:
+            end = ahead
+            data = b""
+        elif type(ahead) is h11.Data:
+            data = bytes(ahead.data)
+            parts: list[bytes] | None = None
+            while True:
+                try:
+                    event = parser.next_event()
+                except h11.RemoteProtocolError:
+                    event = None  # the next read raises it (as _ready_body_chunk does)
+                if type(event) is h11.EndOfMessage:
+                    end = event
+                    break
+                if type(event) is h11.Data:
+                    if parts is None:
+                        parts = [data]
+                    parts.append(bytes(event.data))
+                    continue
+                if parts is not None:
+                    self._ahead = h11.Data(data=b"".join(parts))
+                return None
+            if parts is not None:
+                data = b"".join(parts)
+        else:
+            return None
+        self._ahead = None
+        if end.headers:
+            msg.raw_trailers = raw_list(end.headers.raw_items())
+        self._settle_connection(msg)
+        msg._ended = True
+        msg.complete = True
+        msg._end_emitted = True
+        self._closed = True  # 'close' of the request: no listener (_on_response_end)
+        return data
+
     async def _next_body_chunk(self, msg: IncomingMessage) -> bytes | None:
         ready = self._ready_body_chunk(msg)
         if ready is not False:
@@ -1212,20 +1368,24 @@ class ClientRequest(OutgoingMessage):
         if conn is None or parser is None:
             return
         now = None
-        hint = None
+        # h11 reaches DONE (not MUST_CLOSE) only for a keep-alive exchange: for an
+        # HTTP/1.1 response that is llhttp's rule too; other versions are checked below.
         reusable = (
             self.finished
             and self.should_keep_alive
             and not self._final_early
-            and parser.our_state is h11.DONE
             and parser.their_state is h11.DONE
-            and not self._sent_close()
+            and parser.our_state is h11.DONE
             and parser.trailing_data == _CLEAN
+            and not self._sent_close()
         )
         if reusable:
-            connection, hint = _raw_values2(res.raw_headers)
-            reusable = keeps_alive(res.http_version_major, res.http_version_minor, connection)
-        if reusable:
+            raw = res.raw_headers
+            if res.http_version != "1.1":
+                reusable = keeps_alive(
+                    res.http_version_major, res.http_version_minor, _raw_values2(raw)[0]
+                )
+            hint = _keep_alive_hint(raw) if reusable else None
             if hint is not None:
                 seconds = _hint_seconds(hint)
                 if seconds is not None:
@@ -1289,6 +1449,19 @@ def _raw_values2(raw: list[str]) -> tuple[str | None, str | None]:
     return connection, keep_alive
 
 
+def _keep_alive_hint(raw: list[str]) -> str | None:
+    """The ``Keep-Alive`` value of a raw list (several joined with ', '), if any."""
+    names = "\x00".join(raw[::2]).lower()
+    if "keep-alive" not in names:
+        return None
+    found = names.split("\x00")
+    if "keep-alive" not in found:
+        return None
+    if found.count("keep-alive") > 1:
+        return _raw_values2(raw)[1]
+    return raw[2 * found.index("keep-alive") + 1]
+
+
 _CLEAN = (b"", False)  # h11's trailing_data with nothing buffered and no EOF seen
 _hint_cache: dict[str, int | None] = {}
 
@@ -1308,11 +1481,11 @@ def _hint_seconds(hint: str) -> int | None:
 
 def _raw_and_size(headers: Any) -> tuple[list[str], int]:
     """Flat latin-1 ``raw_headers`` and Node's byte count of names and values."""
-    flat = [part for pair in headers.raw_items() for part in pair]
-    if not flat:
+    items = headers.raw_items()
+    if not items:
         return [], 0
-    joined = b"\x00".join(flat)  # h11 refuses NUL in names and values
-    return joined.decode("latin-1").split("\x00"), len(joined) - len(flat) + 1
+    joined = b"\x00".join(chain.from_iterable(items))  # h11 refuses NUL in names and values
+    return joined.decode("latin-1").split("\x00"), len(joined) - 2 * len(items) + 1
 
 
 def _build(raw: list[str], join: bool) -> dict[str, Any]:

@@ -31,6 +31,11 @@ class _BodySource(Protocol):
         """The next chunk (``None`` at the end) when it needs no I/O, else ``False``."""
         ...
 
+    def _read_buffered(self, msg: IncomingMessage) -> bytes | None:
+        """The whole rest of the body, the message ended, when that needs no I/O and
+        no listener would see it; else ``None``."""
+        ...
+
 
 class IncomingMessage(EventEmitter, trio.abc.ReceiveStream):
     """Node's ``http.IncomingMessage``.
@@ -253,6 +258,13 @@ class IncomingMessage(EventEmitter, trio.abc.ReceiveStream):
 
     async def read(self) -> bytes:
         """The whole (rest of the) body as bytes."""
+        source = self._source
+        if source is not None and not self._events and not self._ended and self._error is None:
+            # Nobody listens for 'data' / 'end': when the rest is already buffered the
+            # source ends the message at once (the same state as the _pull loop leaves).
+            body = source._read_buffered(self)
+            if body is not None:
+                return body
         first = await self._pull()
         if first is None:
             return b""

@@ -863,6 +863,9 @@ class _Connection:
     def _ready_body_chunk(self, msg: IncomingMessage) -> bool:
         return False
 
+    def _read_buffered(self, msg: IncomingMessage) -> None:
+        return None
+
     async def _next_body_chunk(self, msg: IncomingMessage) -> bytes | None:
         first = self.first_chunk
         if first is not None:
