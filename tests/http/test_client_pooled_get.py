@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
+import pytest
 import trio
 from _client_helpers import raw_server, read_head
 
@@ -166,3 +167,25 @@ async def test_keep_socket_alive_set_on_the_instance_is_asked_every_time() -> No
             # asked after requests 3, 4 and 5: pooled, then refused (closed) twice
             assert len(asked) == 3
             assert conns == [1, 1, 1, 1, 2]
+
+
+async def test_without_h11_process_event_the_parser_is_told_through_send(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The stand-in request reaches h11 through its state transition only; should h11
+    # lose that private method, its public send() does the same (and writes bytes
+    # that are thrown away).
+    from trio_nodehttp._h1 import client
+
+    monkeypatch.setattr(client, "_process_event", None)
+    with trio.fail_after(5):
+        async with keep_alive_peer(lambda i: [HELLO]) as (port, _, conns):
+            url = f"http://127.0.0.1:{port}/"
+            async with http.Agent(keep_alive=True) as agent:
+                for _ in range(2):
+                    assert await (await http.get(url, agent=agent)).read() == b"hello"
+                req = http.request(url, agent=agent, method="HEAD")
+                await req.end()
+                res = await req.response()
+                assert await res.read() == b""  # HEAD: h11 knew the method
+            assert conns == [1, 1, 1]

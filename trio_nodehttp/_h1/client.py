@@ -98,6 +98,25 @@ _shadow_cache: dict[tuple[bytes, bool], h11.Request] = {}
 #: The stand-in of every plain GET (``_plain_get``) and the end of a request for h11.
 _GET_SHADOW = h11.Request(method=b"GET", target=b"/", headers=[(b"Host", b"h")])
 _EOM = h11.EndOfMessage()
+#: h11's state transition for an event we send, without its writer: the bytes of the
+#: request come from OutgoingMessage, so serialising the stand-in would be thrown
+#: away. ``send()`` is this plus the writer; it is the fallback should h11 rename it.
+_process_event: Callable[[h11.Connection, Any, Any], None] | None = getattr(
+    h11.Connection, "_process_event", None
+)
+
+
+def _told_sent(parser: h11.Connection, request: h11.Request) -> None:
+    """Tell ``parser`` that ``request`` and its end were sent (the state h11 needs to
+    read the response: the method, a proposed upgrade)."""
+    if _process_event is not None:
+        _process_event(parser, h11.CLIENT, request)
+        _process_event(parser, h11.CLIENT, _EOM)
+    else:
+        parser.send(request)
+        parser.send(_EOM)
+
+
 #: h11's bound on an incomplete head for the default ``max_header_size`` (see _new_parser).
 _DEFAULT_PARSER_SIZE = 16384 + 8192
 
@@ -750,8 +769,7 @@ class ClientRequest(OutgoingMessage):
         if out is not None and "upgrade" in out._entries:
             conn_hdr = out.get("connection")
             upgrade = isinstance(conn_hdr, str) and "upgrade" in comma_tokens(conn_hdr)
-        parser.send(_shadow_request(self.method, upgrade))
-        parser.send(h11.EndOfMessage())
+        _told_sent(parser, _shadow_request(self.method, upgrade))
         self._parser = parser
         self._bytes_in = 0
 
@@ -929,10 +947,9 @@ class ClientRequest(OutgoingMessage):
         slot = self._pool_slot
         if agent is None or slot is None:
             return None
-        name = slot[0]
+        name = slot[0]  # what _pool_key returns for this request (it reads the slot too)
         if name is None or name not in agent._free or agent._zombies:
             return None
-        self._pool = (name, self._connect_options)
         return agent._take_free(name)
 
     async def _plain_get(self, conn: ClientConnection) -> IncomingMessage:
@@ -976,8 +993,7 @@ class ClientRequest(OutgoingMessage):
             parser = kept[0]
         else:
             parser = h11.Connection(h11.CLIENT, max_incomplete_event_size=_DEFAULT_PARSER_SIZE)
-        parser.send(_GET_SHADOW)
-        parser.send(_EOM)
+        _told_sent(parser, _GET_SHADOW)
         self._parser = parser
         result: IncomingMessage = await self._guard(self._plain_exchange, head)
         return result
@@ -1509,5 +1525,7 @@ async def get(
     url: Any = None, callback: Callable[..., Any] | None = None, **options: Any
 ) -> IncomingMessage:
     """``http.get``: a GET that is ended at once; returns the response (H1-209, DESIGN §10)."""
-    req = request(url, callback, **options)
+    if callback is not None:
+        options["callback"] = callback
+    req = ClientRequest(url, **options)  # request()'s body: one re-packing of options less
     return await req._end_and_response()
