@@ -181,7 +181,6 @@ class ClientRequest(OutgoingMessage):
     #: The agent's URL-cache slot: [pool name (``_pool_key``), plain GET head (``_plain_get``)].
     _pool_slot: list[Any] | None = None
     _socket_pending = False
-    _head_raw: list[str] = []  # replaced per response, never mutated
     _in_await = False
     _response_emitted = False
     _conn: ClientConnection | None = None
@@ -255,7 +254,9 @@ class ClientRequest(OutgoingMessage):
         ) = cached
         self.method = "GET"
         self.use_chunked_encoding_by_default = False
-        self.timeout = agent.timeout
+        timeout = agent.timeout
+        if timeout is not None:
+            self.timeout = timeout
         self._keep_alive_for(agent)
         if host_header is not None:
             self._out = OutgoingHeaders._validated({"host": ["Host", host_header]})
@@ -264,9 +265,9 @@ class ClientRequest(OutgoingMessage):
     def _keep_alive_for(self, agent: Agent) -> None:
         """Node's ClientRequest: keep-alive unless the agent would never reuse the
         socket (not ``keep_alive`` and unlimited ``max_sockets``, R1-111)."""
-        reuse = agent.keep_alive or math.isfinite(agent.max_sockets)
-        self._last = not reuse
-        self.should_keep_alive = reuse
+        if not (agent.keep_alive or math.isfinite(agent.max_sockets)):
+            self._last = True  # the class defaults are the keep-alive case
+            self.should_keep_alive = False
 
     def _init_options(self, url: Any, options: dict[str, Any]) -> None:
         for key in options:
@@ -985,8 +986,7 @@ class ClientRequest(OutgoingMessage):
         agent = self.agent
         assert agent is not None
         agent.reuse_socket(sock, self)
-        self._sent = [head]
-        self._sent_len = len(head)
+        self._sent = [head]  # for _retry (nothing else is sent: _sent_len stays 0)
         kept = conn.parser
         if kept is not None and kept[1] == _DEFAULT_PARSER_SIZE:
             conn.parser = None
@@ -1117,13 +1117,14 @@ class ClientRequest(OutgoingMessage):
         raw, size = _raw_and_size(event.headers)
         if size + len(event.reason) >= self._max_header_size:
             raise HttpParserError("HPE_HEADER_OVERFLOW", "Header overflow")
-        self._head_raw = raw
         out = self._out  # get_header("expect") inlined
         entry = None if out is None else out._entries.get("expect")
-        self._final_early = not self._continued and entry is not None and bool(entry[1])
-        self._on_response(event)
+        if entry is not None and entry[1] and not self._continued:
+            self._final_early = True
+        self._on_response(event, raw)
 
     async def _on_head_event(self, event: Any) -> None:
+        raw: list[str] = []
         if isinstance(event, (h11.InformationalResponse, h11.Response)):
             # Node's count (llhttp via node_http_parser): status text plus header names and
             # values, an error once it reaches max_header_size. h11 only bounds heads that
@@ -1131,27 +1132,25 @@ class ClientRequest(OutgoingMessage):
             raw, size = _raw_and_size(event.headers)
             if size + len(event.reason) >= self._max_header_size:
                 raise HttpParserError("HPE_HEADER_OVERFLOW", "Header overflow")
-            self._head_raw = raw
         if isinstance(event, h11.InformationalResponse):
-            await self._on_informational(event)
+            await self._on_informational(event, raw)
         elif isinstance(event, h11.Response):
             self._final_early = not self._continued and bool(self.get_header("expect"))
-            self._on_response(event)
+            self._on_response(event, raw)
         elif isinstance(event, h11.ConnectionClosed):
             raise ConnResetError("socket hang up")
         else:
             raise HttpParserError("HPE_INVALID", f"unexpected {type(event).__name__}")
 
-    async def _on_informational(self, event: h11.InformationalResponse) -> None:
+    async def _on_informational(self, event: h11.InformationalResponse, raw: list[str]) -> None:
         status = event.status_code
         if status == 100:
             self._continued = True
             await self._emit("continue")
             return
         if status == 101:
-            self._on_response(event)
+            self._on_response(event, raw)
             return
-        raw = self._head_raw
         info = {
             "status_code": status,
             "status_message": event.reason.decode("latin-1"),
@@ -1163,7 +1162,7 @@ class ClientRequest(OutgoingMessage):
         }
         await self._emit("information", info)
 
-    def _on_response(self, event: h11.Response | h11.InformationalResponse) -> None:
+    def _on_response(self, event: h11.Response | h11.InformationalResponse, raw: list[str]) -> None:
         conn = self._conn
         assert conn is not None
         res = IncomingMessage(conn.socket)
@@ -1178,7 +1177,6 @@ class ClientRequest(OutgoingMessage):
             res.http_version = version.decode("ascii")
             res.http_version_major = int(version[:1])
             res.http_version_minor = int(version[2:3])
-        raw = self._head_raw
         limit = self.max_headers_count
         if limit is not None or len(raw) > 4000:
             if limit is None:
