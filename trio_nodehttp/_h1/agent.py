@@ -58,6 +58,7 @@ class ClientConnection:
         "idle_since",
         "name",
         "parser",
+        "raw",
         "requests_served",
         "socket",
         "stream",
@@ -77,6 +78,12 @@ class ClientConnection:
             socket._attach(stream)
         self.socket = socket
         self.socket._conn = self  # type: ignore[attr-defined]
+        #: The trio socket under a plain ``trio.SocketStream`` (else None): the client's
+        #: hot path sends and receives on it directly, as SocketStream would, minus the
+        #: stream's own bookkeeping (one owner at a time: the request holding ``conn``).
+        self.raw: trio.socket.SocketType | None = (
+            stream.socket if type(stream) is trio.SocketStream else None
+        )
         self.name = name
         self.agent = agent
         self.idle_since = 0.0
@@ -91,6 +98,27 @@ class ClientConnection:
         self.detached = bool(getattr(socket, "_agent_removed", False))
         if agent is not None:
             socket.on("agentRemove", self._on_agent_remove)
+
+    async def send_all(self, data: bytes) -> None:
+        """``stream.send_all(data)``; on a plain TCP stream, its loop on the socket."""
+        sock = self.raw
+        if sock is None:
+            await self.stream.send_all(data)
+            return
+        sent = await sock.send(data)
+        while sent < len(data):
+            sent += await sock.send(memoryview(data)[sent:])
+
+    async def receive_some(self, max_bytes: int) -> bytes | bytearray:
+        """``stream.receive_some(max_bytes)``; on a plain TCP stream, its socket's recv.
+
+        Errors are the socket's (``OSError``) rather than the stream's
+        translations; the client maps both the same way.
+        """
+        sock = self.raw
+        if sock is None:
+            return await self.stream.receive_some(max_bytes)
+        return await sock.recv(max_bytes)
 
     def _on_agent_remove(self) -> None:
         agent = self.agent

@@ -810,9 +810,9 @@ class ClientRequest(OutgoingMessage):
                 self._sent_len = n
         try:
             if self.timeout:
-                await self._with_timeout(conn.stream.send_all, data, restartable=False)
+                await self._with_timeout(conn.send_all, data, restartable=False)
             else:
-                await conn.stream.send_all(data)
+                await conn.send_all(data)
         except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
             if await self._retry():
                 return
@@ -870,7 +870,7 @@ class ClientRequest(OutgoingMessage):
         self.reused_socket = False
         self._sent = None
         self._new_parser()
-        await conn.stream.send_all(payload)
+        await conn.send_all(payload)
         conn.socket.bytes_written += len(payload)
         return True
 
@@ -1002,7 +1002,7 @@ class ClientRequest(OutgoingMessage):
         conn = self._conn
         assert conn is not None
         try:
-            await conn.stream.send_all(head)
+            await conn.send_all(head)
         except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
             if not await self._retry():
                 raise
@@ -1052,9 +1052,9 @@ class ClientRequest(OutgoingMessage):
         assert conn is not None
         try:
             if self.timeout:
-                data = await self._with_timeout(conn.stream.receive_some, _READ_SIZE)
+                data = await self._with_timeout(conn.receive_some, _READ_SIZE)
             else:
-                data = await conn.stream.receive_some(_READ_SIZE)
+                data = await conn.receive_some(_READ_SIZE)
         except (trio.BrokenResourceError, OSError):
             data = b""
         conn.socket.bytes_read += len(data)
@@ -1086,7 +1086,7 @@ class ClientRequest(OutgoingMessage):
                     assert conn is not None
                     got: Any
                     try:
-                        got = await conn.stream.receive_some(_READ_SIZE)
+                        got = await conn.receive_some(_READ_SIZE)
                     except (trio.BrokenResourceError, OSError):
                         got = b""
                     n = len(got)
