@@ -189,3 +189,52 @@ async def test_without_h11_process_event_the_parser_is_told_through_send(
                 res = await req.response()
                 assert await res.read() == b""  # HEAD: h11 knew the method
             assert conns == [1, 1, 1]
+
+
+async def test_an_http_get_response_and_its_request_are_freed_without_the_gc() -> None:
+    # res.req keeps the request; the request does not keep an ended response alive,
+    # so dropping the response frees both at once (no cycle left for the GC).
+    import gc
+    import weakref
+
+    with trio.fail_after(5):
+        async with keep_alive_peer(lambda i: [HELLO]) as (port, _, _conns):
+            url = f"http://127.0.0.1:{port}/"
+            async with http.Agent(keep_alive=True) as agent:
+                gc.disable()
+                try:
+                    for body_read in ("read", "iterate"):
+                        res = await http.get(url, agent=agent)
+                        if body_read == "read":
+                            assert await res.read() == b"hello"
+                        else:
+                            assert [chunk async for chunk in res] == [b"hello"]
+                        res_ref, req_ref = weakref.ref(res), weakref.ref(res.req)
+                        del res
+                        assert res_ref() is None and req_ref() is None
+                    res = await http.get(url, agent=agent)
+                    await res.read()
+                    assert await res.req.response() is res  # while the caller holds it
+                finally:
+                    gc.enable()
+
+
+async def test_the_request_of_a_dropped_get_response_says_why_it_has_none() -> None:
+    with trio.fail_after(5):
+        async with keep_alive_peer(lambda i: [HELLO]) as (port, _, _conns):
+            url = f"http://127.0.0.1:{port}/"
+            async with http.Agent(keep_alive=True) as agent:
+                res = await http.get(url, agent=agent)
+                await res.read()
+                req = res.req
+                assert repr(req).endswith("response>")
+                del res
+                with pytest.raises(RuntimeError, match="keep the IncomingMessage"):
+                    await req.response()
+                # a request made by http.request keeps its response: it is the caller's handle
+                req = http.request(url, agent=agent)
+                await req.end()
+                res = await req.response()
+                await res.read()
+                del res
+                assert (await req.response()).complete

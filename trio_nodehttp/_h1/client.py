@@ -21,8 +21,10 @@ import base64
 import functools
 import math
 import re
+import weakref
 from collections.abc import Callable, Mapping
 from itertools import chain
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import SplitResult, unquote, urlsplit
 
@@ -121,6 +123,25 @@ def _told_sent(parser: h11.Connection, request: h11.Request) -> None:
 _DEFAULT_PARSER_SIZE = 16384 + 8192
 
 
+class _Ended:
+    """What ``ClientRequest._res`` holds once the response of an ``http.get`` has ended.
+
+    ``res.req`` keeps the request alive; the request keeps only a weak reference
+    back (``_res_ref``), so the pair is freed by reference counting when the
+    caller drops the response, without a cycle for the garbage collector to find
+    (PEERS: a client's per-request garbage is its throughput). Every check the
+    request makes of an ended response holds for this stand-in.
+    """
+
+    __slots__ = ()
+    complete = True
+    aborted = False
+    _events: Mapping[str, Any] = MappingProxyType({})
+
+
+_ENDED: Any = _Ended()
+
+
 def _shadow_request(method: str, upgrade: bool) -> h11.Request:
     """The stand-in request that tells h11 how to read the response."""
     key = (method.encode("ascii"), upgrade)
@@ -216,6 +237,10 @@ class ClientRequest(OutgoingMessage):
     #: Made by ``_init_cached`` from a URL string and an agent only: a GET whose one
     #: header is Host, with no listener, signal or other option (``_plain_get``).
     _plain = False
+    #: Set by ``http.get`` (the caller holds the response, not the request): once the
+    #: response ends, ``_res`` becomes ``_ENDED`` and the response is held weakly.
+    _weak_res = False
+    _res_ref: Callable[[], IncomingMessage | None] | None = None
 
     def __init__(self, url: Any = None, **options: Any) -> None:
         OutgoingMessage.__init__(self)
@@ -906,6 +931,7 @@ class ClientRequest(OutgoingMessage):
         The same bytes and events as the two calls ('socket', 'finish',
         'response'), with one guard instead of two.
         """
+        self._weak_res = True
         if (
             self._plain
             and self._conn is None
@@ -1200,6 +1226,16 @@ class ClientRequest(OutgoingMessage):
         """
         res = self._res
         if res is not None and self._response_emitted:
+            if res is _ENDED:  # an http.get response that has ended: held weakly
+                ref = self._res_ref
+                res = None if ref is None else ref()
+                if res is None:
+                    raise RuntimeError(
+                        "the response of this http.get request no longer exists: keep the "
+                        "IncomingMessage that http.get returned (res.req is this request)"
+                    )
+                self._res = res  # from now on the request's own API is in use: hold it
+                self._weak_res = False
             return res
         result: IncomingMessage = await self._guard(self._response_guarded)
         return result
@@ -1327,6 +1363,9 @@ class ClientRequest(OutgoingMessage):
         msg.complete = True
         msg._end_emitted = True
         self._closed = True  # 'close' of the request: no listener (_on_response_end)
+        if self._weak_res:
+            self._res_ref = weakref.ref(msg)
+            self._res = _ENDED
         return data
 
     async def _next_body_chunk(self, msg: IncomingMessage) -> bytes | None:
@@ -1437,6 +1476,9 @@ class ClientRequest(OutgoingMessage):
         res = self._res
         if res is not None and res._events and "close" in res._events:
             await res.emit_async("close")
+        if self._weak_res and res is not None and res is not _ENDED:
+            self._res_ref = weakref.ref(res)
+            self._res = _ENDED
 
     def __repr__(self) -> str:
         state = (
