@@ -3,13 +3,14 @@
 One command, interleaved: in each round a fresh Node ``http`` hello-world
 server (``servers/node_http.js``) is started on a free 127.0.0.1 port and
 warmed up; then, for each mode (sequential: one worker; concurrent: 20
-workers) every selected client in turn runs N keep-alive GETs against it as
+workers) every selected client in turn (the order reversed every other
+round) runs N keep-alive GETs against it as
 a subprocess, and prints ``{"requests", "seconds", "errors"}`` measured
 inside the client. The runner checks that all N requests succeeded, and
 prints the median req/s per client and mode over the rounds, and the ratios
 that matter for trio_nodehttp.
 
-    python benchmarks/run_http1_client.py                     # 3 rounds x 20,000 GETs, 1 and 20
+    python benchmarks/run_http1_client.py                     # 5 rounds x 20,000 GETs, 1 and 20
     python benchmarks/run_http1_client.py --quick --rounds 1  # 3,000 GETs
     python benchmarks/run_http1_client.py --only trio_nodehttp,h11 --json out.json
 
@@ -261,7 +262,7 @@ def select(only: str | None) -> list[Client]:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--rounds", type=int, default=3, help="round-robin rounds (default 3)")
+    p.add_argument("--rounds", type=int, default=5, help="round-robin rounds (default 5)")
     p.add_argument("-n", "--requests", type=int, default=20_000, help="GETs per run (20000)")
     p.add_argument("--quick", action="store_true", help="3,000 GETs per run (same as -n 3000)")
     p.add_argument("--workers", "-w", type=int, default=20, help="concurrent mode workers (20)")
@@ -342,7 +343,11 @@ def main(argv: list[str] | None = None) -> int:
                 server_failures.append(f"round {rnd}: {exc}")
                 print(f"[round {rnd}/{args.rounds}] server FAILED: {exc}")
                 continue
-            for mode, client in [(m, c) for m in modes for c in selected]:
+            # The order of the clients alternates from round to round, so that a drift of
+            # the machine's speed during a round (seen here: +-20 % within minutes on a
+            # shared 2-core VM) does not always favour the same client.
+            order = selected if rnd % 2 else selected[::-1]
+            for mode, client in [(m, c) for m in modes for c in order]:
                 if server.proc.poll() is not None:
                     server_failures.append(f"round {rnd}: the Node server died:\n{server.output()}")
                     print(f"[round {rnd}/{args.rounds}] the Node server died; round abandoned")
