@@ -1564,7 +1564,12 @@ def request(
 async def get(
     url: Any = None, callback: Callable[..., Any] | None = None, **options: Any
 ) -> IncomingMessage:
-    """``http.get``: a GET that is ended at once; returns the response (H1-209, DESIGN §10)."""
+    """``http.get``: a GET that is ended at once; returns the response (H1-209, DESIGN §10).
+
+    The response keeps its request (``res.req``); the request keeps the
+    response, once it has ended, only as long as the caller does (no reference
+    cycle per request): ``await res.req.response()`` returns ``res``.
+    """
     if callback is not None:
         options["callback"] = callback
     req = ClientRequest(url, **options)  # request()'s body: one re-packing of options less
