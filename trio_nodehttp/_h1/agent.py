@@ -526,13 +526,18 @@ class Agent(EventEmitter):
                 continue
             if not self._room_for_new(key):
                 continue
-            waiter = queue.popleft()
-            if not queue:
-                del self._queue[key]
+            waiter = self._pop_waiter(key, queue)
             self._reserve(key)
             waiter.slot = True
             waiter.event.set()
             return
+
+    def _pop_waiter(self, name: str, queue: deque[_Waiter]) -> _Waiter:
+        """The first waiter of ``name`` (its non-empty ``queue``), forgetting an emptied queue."""
+        waiter = queue.popleft()
+        if not queue:
+            del self._queue[name]
+        return waiter
 
     def _release(self, conn: ClientConnection, *, reusable: bool, now: float | None = None) -> None:
         """The request on ``conn`` is over: hand it on, pool it or close it (R1-105).
@@ -556,9 +561,7 @@ class Agent(EventEmitter):
             if self._queue:
                 queue = self._queue.get(name)
                 if queue:
-                    waiter = queue.popleft()
-                    if not queue:
-                        del self._queue[name]
+                    waiter = self._pop_waiter(name, queue)
                     self._add_active(conn)
                     waiter.conn = conn
                     waiter.event.set()
