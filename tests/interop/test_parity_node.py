@@ -356,6 +356,22 @@ MALFORMED = [
     ),
     Case("head-under-max-header-size", get("/hi", "X-Big: " + "a" * 900), OK, False, "small-head"),
     Case("url-over-max-header-size", get("/hi?" + "q" * 1100), TOO_LARGE, True, "small-head"),
+    # The boundary: Node counts the URL, the header names and values, and refuses a
+    # head once they reach max_header_size (3 + 5 + 5 + 1011 = 1024 here).
+    Case(
+        "head-at-max-header-size",
+        get("/hi", "X-Big: " + "a" * 1011),
+        TOO_LARGE,
+        True,
+        "small-head",
+    ),
+    Case(
+        "head-one-under-max-header-size",
+        get("/hi", "X-Big: " + "a" * 1010),
+        OK,
+        False,
+        "small-head",
+    ),
     # A bad request right behind a good one in the same packet: the good one is
     # answered, then the connection closes without a 400 (Node's socketOnError
     # writes nothing while a response is in flight, R1-068) ...

@@ -686,7 +686,7 @@ class _Connection:
             self.injected_host = False
             idx = raw.index("Host")
             del raw[idx : idx + 2]
-        if size > server.max_header_size:
+        if size >= server.max_header_size:  # Node's TrackHeader: the URL, names and values
             overflow = _LLHTTP_ERRORS["header-overflow"]
             await self._client_error(_head_error(head, buf, server.max_header_size, overflow))
             return False
