@@ -170,7 +170,7 @@ def _find_bad_head(head: bytes, limit: int) -> tuple[str, int] | None:
     if end < 0:
         return None  # HTTP/0.9
     nread = end - start
-    if nread > limit:
+    if nread >= limit:
         return "header-overflow", end
     pos = end + 1
     if not head.startswith(_PROTOCOLS, pos):
@@ -212,7 +212,7 @@ def _find_bad_head(head: bytes, limit: int) -> tuple[str, int] | None:
             return "header-name", colon
         name = head[pos:colon].lower()
         nread += colon - pos
-        if nread > limit:
+        if nread >= limit:
             return "header-overflow", colon + 1
         if name == b"content-length" and transfer_encoding:
             return "content-length-after-te", colon + 1
@@ -234,7 +234,7 @@ def _find_bad_head(head: bytes, limit: int) -> tuple[str, int] | None:
             return "cr-without-lf", stop + 1
         text = head[value:stop].rstrip(b" \t")
         nread += len(text)
-        if nread > limit:
+        if nread >= limit:
             return "header-overflow", stop + 1
         if name == b"content-length":
             if content_length:
