@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import errno
 import pickle
+import ssl
 
 import pytest
 
@@ -62,6 +63,8 @@ from trio_nodehttp.errors import (
     StreamNullValuesError,
     StreamWriteAfterEndError,
     TimedOutError,
+    TLSCertificateError,
+    TLSError,
     TrailerInvalidError,
     UnescapedCharactersError,
     UnhandledErrorError,
@@ -331,6 +334,14 @@ CASES: list[tuple[NodeError, str, str, type[BaseException]]] = [
         Exception,
     ),
     (Http2Error(None, "nghttp2 failure"), "ERR_HTTP2_ERROR", "nghttp2 failure", Exception),
+    # TLS failures (https): OpenSSL's reason or verify error as Node names it
+    (TLSError(), "ERR_SSL_SSL_HANDSHAKE_FAILURE", "TLS handshake failed", ssl.SSLError),
+    (
+        TLSCertificateError("self-signed certificate", code="DEPTH_ZERO_SELF_SIGNED_CERT"),
+        "DEPTH_ZERO_SELF_SIGNED_CERT",
+        "self-signed certificate",
+        ssl.SSLCertVerificationError,
+    ),
 ]
 
 

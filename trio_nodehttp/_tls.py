@@ -42,7 +42,7 @@ from ._h1.agent import open_tcp
 from ._h1.client import ClientRequest
 from ._h1.server import Server as HttpServer
 from ._net import Socket
-from .errors import ConnResetError, NodeError
+from .errors import ConnResetError, NodeError, TLSCertificateError, TLSError
 
 __all__ = [
     "Agent",
@@ -68,25 +68,7 @@ _context_cache: OrderedDict[Hashable, ssl.SSLContext] = OrderedDict()
 # -- errors ----------------------------------------------------------------------------
 
 
-class TLSError(NodeError, ssl.SSLError):
-    """A TLS failure with Node's ``code`` (``ERR_SSL_<REASON>`` for OpenSSL errors)."""
-
-    code = "ERR_SSL_SSL_HANDSHAKE_FAILURE"
-    default_message = "TLS handshake failed"
-
-
-class TLSCertificateError(TLSError, ssl.SSLCertVerificationError):
-    """The peer's certificate was rejected (``reject_unauthorized=True``).
-
-    ``code`` is Node's (OpenSSL's verify error name, or
-    ``ERR_TLS_CERT_ALTNAME_INVALID`` when the name does not match), the
-    message Node's (``unable to get local issuer certificate``,
-    ``self-signed certificate``, ``Hostname/IP does not match certificate's
-    altnames: ...``).
-    """
-
-    code = "UNABLE_TO_VERIFY_LEAF_SIGNATURE"
-    default_message = "unable to verify the first certificate"
+# TLSError and TLSCertificateError live in errors.py with the other Node errors.
 
 
 #: OpenSSL ``X509_V_ERR_*`` numbers → the names Node uses as ``err.code``.

@@ -21,6 +21,7 @@ what users search for (inventory H1-241).
 from __future__ import annotations
 
 import errno as _errno
+import ssl as _ssl
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -76,6 +77,8 @@ __all__ = [
     "StreamDestroyedError",
     "StreamNullValuesError",
     "StreamWriteAfterEndError",
+    "TLSCertificateError",
+    "TLSError",
     "TimedOutError",
     "TrailerInvalidError",
     "UnescapedCharactersError",
@@ -777,6 +780,30 @@ class Http2PingLengthError(_Http2FixedError, ValueError):
     code = "ERR_HTTP2_PING_LENGTH"
     name = "RangeError"
     default_message = "HTTP2 ping payload must be 8 bytes"
+
+
+# -- TLS (https; codes vary per failure, so not in BY_CODE) -----------------------
+
+
+class TLSError(NodeError, _ssl.SSLError):
+    """A TLS failure with Node's ``code`` (``ERR_SSL_<REASON>`` for OpenSSL errors)."""
+
+    code = "ERR_SSL_SSL_HANDSHAKE_FAILURE"
+    default_message = "TLS handshake failed"
+
+
+class TLSCertificateError(TLSError, _ssl.SSLCertVerificationError):
+    """The peer's certificate was rejected (``reject_unauthorized=True``).
+
+    ``code`` is Node's (OpenSSL's verify error name, or
+    ``ERR_TLS_CERT_ALTNAME_INVALID`` when the name does not match), the
+    message Node's (``unable to get local issuer certificate``,
+    ``self-signed certificate``, ``Hostname/IP does not match certificate's
+    altnames: ...``).
+    """
+
+    code = "UNABLE_TO_VERIFY_LEAF_SIGNATURE"
+    default_message = "unable to verify the first certificate"
 
 
 def _by_code(*classes: type[NodeError]) -> dict[str, type[NodeError]]:

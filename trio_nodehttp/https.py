@@ -29,8 +29,8 @@ from ._h1.incoming import IncomingMessage
 from ._tls import Agent as Agent
 from ._tls import HttpsClientRequest as _HttpsClientRequest
 from ._tls import Server as Server
-from ._tls import TLSCertificateError as TLSCertificateError
-from ._tls import TLSError as TLSError
+from .errors import TLSCertificateError as TLSCertificateError
+from .errors import TLSError as TLSError
 
 __all__ = [
     "Agent",
