@@ -9,11 +9,13 @@ stream of one connection (TCP, TLS or an in-memory stream handed to
 from __future__ import annotations
 
 import socket as _stdlib_socket
+import ssl
 from collections.abc import Callable
 from typing import Any
 
 import trio
 
+from ._certs import node_certificate
 from .events import EventEmitter
 
 __all__ = ["Socket"]
@@ -123,6 +125,58 @@ class Socket(EventEmitter, trio.abc.HalfCloseableStream):
     @property
     def readable(self) -> bool:
         return not self.destroyed
+
+    # -- TLS (Node's tls.TLSSocket, H1-151) ---------------------------------
+    def _ssl(self) -> Any:
+        stream = getattr(self, "_stream", None)
+        return stream if isinstance(stream, trio.SSLStream) else None
+
+    @property
+    def authorized(self) -> bool:
+        """TLS: whether the peer's certificate was verified against the trusted CAs.
+
+        Node verifies even with ``rejectUnauthorized: false`` and reports the
+        outcome here; Python's ``ssl`` does not verify then, so this is
+        ``False`` whenever verification was turned off (and on a server that
+        asks no client certificate, as in Node).
+        """
+        tls = self._ssl()
+        if tls is None or self.destroyed:
+            return False
+        try:
+            return tls.context.verify_mode != ssl.CERT_NONE and bool(
+                tls.getpeercert(binary_form=True)
+            )
+        except (ValueError, AttributeError, trio.BrokenResourceError):
+            return False  # no handshake yet
+
+    @property
+    def alpn_protocol(self) -> str | bool | None:
+        """TLS: the ALPN protocol agreed on, ``False`` if none; ``None`` on a plain socket."""
+        tls = self._ssl()
+        if tls is None:
+            return None
+        try:
+            return tls.selected_alpn_protocol() or False
+        except (ValueError, AttributeError, trio.BrokenResourceError):
+            return False
+
+    def get_peer_certificate(self, detailed: bool = False) -> dict[str, Any] | None:
+        """TLS: the peer's certificate as Node's object (``subject``, ``issuer``,
+        ``subjectaltname``, ``valid_from``, ``valid_to``, ``serialNumber``, the
+        fingerprints, ``raw``; see ``_certs``), ``{}`` when the peer sent none and
+        ``None`` once the socket is destroyed, as Node. ``detailed`` is accepted; the
+        issuer chain is not available from Python's ``ssl``.
+        """
+        tls = self._ssl()
+        if tls is None:
+            raise TypeError("get_peer_certificate() needs a TLS socket (https)")
+        if self.destroyed:
+            return None
+        try:
+            return node_certificate(tls)
+        except (ValueError, AttributeError, trio.BrokenResourceError):
+            return {}  # no handshake yet
 
     def address(self) -> dict[str, Any]:
         """``socket.address()``: the local end as ``{"address", "family", "port"}``."""

@@ -7,6 +7,7 @@ client and server, ``curl`` and Node v20 (``https.get`` and
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 import ssl
@@ -535,3 +536,82 @@ async def test_our_client_against_node_https_server(
         # an IP host: no SNI, the IP checked against the certificate
         res = await https.get(f"https://127.0.0.1:{port}/ip", ca=ca_pem, agent=False)
         assert (await res.json())["sni"] is None
+
+
+# -- the peer certificate (H1-151: request.socket.getPeerCertificate()) -------------------
+
+_NODE_PEER_CERTIFICATE = """
+const https = require('https'); const fs = require('fs');
+https.get({host: '127.0.0.1', port: +process.argv[2], path: '/', agent: false,
+           ca: fs.readFileSync(process.argv[1])}, (res) => {
+  const s = res.socket; const c = s.getPeerCertificate();
+  const out = {authorized: s.authorized, alpn: s.alpnProtocol,
+               cert: {...c, raw: c.raw.toString('base64')}};
+  res.resume();
+  res.on('end', () => { console.log(JSON.stringify(out)); });
+});
+"""
+
+
+@pytest.mark.interop
+async def test_peer_certificate_is_nodes_object(
+    server: tuple[https.Server, int], pem_files: dict[str, Path], ca_pem: bytes
+) -> None:
+    _, port = server
+    with trio.fail_after(10):
+        proc = await trio.run_process(
+            [NODE, "-e", _NODE_PEER_CERTIFICATE, str(pem_files["ca"]), str(port)],
+            capture_stdout=True,
+        )
+        node = json.loads(proc.stdout)
+        res = await https.get(f"https://127.0.0.1:{port}/", ca=ca_pem, agent=False)
+        socket = res.socket
+        assert socket is not None
+        ours = socket.get_peer_certificate()
+        assert ours is not None
+        assert (socket.authorized, socket.alpn_protocol) == (node["authorized"], node["alpn"])
+        await res.read()
+        assert socket.get_peer_certificate() is None  # destroyed with its request, as Node
+    assert set(ours) == {
+        "subject",
+        "issuer",
+        "subjectaltname",
+        "valid_from",
+        "valid_to",
+        "serialNumber",
+        "fingerprint",
+        "fingerprint256",
+        "fingerprint512",
+        "raw",
+    }
+    assert base64.b64encode(ours.pop("raw")).decode() == node["cert"]["raw"]
+    assert ours == {key: node["cert"][key] for key in ours}
+    assert ours["subjectaltname"] == "IP Address:127.0.0.1, DNS:localhost"
+
+    # not verified (reject_unauthorized=False): the same certificate, decoded all the same
+    with trio.fail_after(10):
+        res = await https.get(f"https://127.0.0.1:{port}/", reject_unauthorized=False, agent=False)
+        socket = res.socket
+        assert socket is not None
+        unverified = socket.get_peer_certificate()
+        assert unverified is not None
+        assert socket.authorized is False  # Python does not verify then (see Socket.authorized)
+        await res.read()
+    unverified.pop("raw")
+    assert unverified == ours
+
+
+async def test_a_plain_socket_has_no_peer_certificate() -> None:
+    async def ok(req: http.IncomingMessage, res: http.ServerResponse) -> None:
+        await res.end(b"ok")
+
+    with trio.fail_after(5):
+        async with http.create_server(ok) as srv:
+            await srv.listen(0, "127.0.0.1")
+            res = await http.get(f"http://127.0.0.1:{srv.address()['port']}/", agent=False)
+            socket = res.socket
+            assert socket is not None
+            assert socket.authorized is False and socket.alpn_protocol is None
+            with pytest.raises(TypeError, match="TLS socket"):
+                socket.get_peer_certificate()
+            await res.read()
