@@ -615,3 +615,35 @@ async def test_a_plain_socket_has_no_peer_certificate() -> None:
             with pytest.raises(TypeError, match="TLS socket"):
                 socket.get_peer_certificate()
             await res.read()
+
+
+async def test_server_reads_the_client_certificate_it_asked_for(
+    ca: trustme.CA, server_cert: trustme.LeafCert, ca_pem: bytes
+) -> None:
+    # H1-151: with request_cert, request.socket.get_peer_certificate() has client auth details
+    client_cert = ca.issue_cert("client.example")
+    seen: list[tuple[bool, dict[str, Any] | None, Any]] = []
+
+    async def handler(req: http.IncomingMessage, res: http.ServerResponse) -> None:
+        sock = req.socket
+        seen.append((sock.authorized, sock.get_peer_certificate(), sock.alpn_protocol))
+        await res.end(b"ok")
+
+    srv = https.create_server(handler, request_cert=True, ca=ca_pem, **_tls_kwargs(server_cert))
+    with trio.fail_after(10):
+        async with srv:
+            await srv.listen(0, "127.0.0.1")
+            port = srv.address()["port"]
+            res = await https.get(
+                f"https://127.0.0.1:{port}/", ca=ca_pem, agent=False, **_tls_kwargs(client_cert)
+            )
+            assert await res.read() == b"ok"
+            # without a client certificate the handshake is refused (reject_unauthorized)
+            with pytest.raises((errors.ConnResetError, https.TLSError)):
+                await https.get(f"https://127.0.0.1:{port}/", ca=ca_pem, agent=False)
+    [(authorized, cert, alpn)] = seen
+    assert authorized is True
+    assert cert is not None and cert["subjectaltname"] == "DNS:client.example"
+    assert cert["issuer"]["O"].startswith("trustme")  # trustme's CA signed it
+    assert cert["issuer"]["OU"].startswith("Testing CA")
+    assert alpn is False  # our client offers no ALPN, as Node's https client
