@@ -41,6 +41,7 @@ from ._h1.agent import Agent as HttpAgent
 from ._h1.agent import open_tcp
 from ._h1.client import ClientRequest
 from ._h1.server import Server as HttpServer
+from ._h1.server import _Connection
 from ._net import Socket
 from .errors import ConnResetError, NodeError, TLSCertificateError, TLSError
 
@@ -536,6 +537,11 @@ class Server(HttpServer):
         await self._run_connection(stream)
 
     async def _run_connection(self, stream: trio.abc.Stream) -> None:
+        if self._events and "connection" in self._events:
+            # Node's 'connection' is the TCP connection's, before the handshake: the
+            # socket given is the plain one (encrypted False); destroying it ends the
+            # connection (the handshake then fails).
+            await self.emit_async("connection", Socket(stream, server=self))
         ctx = self.ssl_context
         ssl_stream = trio.SSLStream(stream, ctx, server_side=True, https_compatible=True)
         timeout = self.handshake_timeout if self.handshake_timeout > 0 else math.inf
@@ -569,9 +575,12 @@ class Server(HttpServer):
             # close() ran while this handshake was finishing: do not start serving.
             await trio.aclose_forcefully(ssl_stream)
             return
+        # The TLS socket of 'secureConnection' is the one requests see as req.socket.
+        connection = _Connection(self, ssl_stream, Socket(ssl_stream, server=self))
+        connection.emit_connection = False
         if self._events and "secureConnection" in self._events:
-            await self.emit_async("secureConnection", Socket(ssl_stream, server=self))
-        await HttpServer._run_connection(self, ssl_stream)
+            await self.emit_async("secureConnection", connection.socket)
+        await connection.run()
 
     def close_idle_connections(self) -> None:
         """Also ends connections that are still in their TLS handshake."""

@@ -647,3 +647,36 @@ async def test_server_reads_the_client_certificate_it_asked_for(
     assert cert["issuer"]["O"].startswith("trustme")  # trustme's CA signed it
     assert cert["issuer"]["OU"].startswith("Testing CA")
     assert alpn is False  # our client offers no ALPN, as Node's https client
+
+
+async def test_connection_comes_before_the_handshake_and_secure_connection_after(
+    server_cert: trustme.LeafCert, ca_pem: bytes
+) -> None:
+    # Node's https.Server is a net.Server: 'connection' gets the TCP socket, before the
+    # handshake; 'secureConnection' the TLS socket, which is what requests see.
+    events: list[tuple[str, Any]] = []
+
+    async def handler(req: http.IncomingMessage, res: http.ServerResponse) -> None:
+        events.append(("request", req.socket))
+        await res.end(b"ok")
+
+    srv = https.create_server(handler, **_tls_kwargs(server_cert))
+    srv.on("connection", lambda sock: events.append(("connection", sock)))
+    srv.on("secureConnection", lambda sock: events.append(("secureConnection", sock)))
+    with trio.fail_after(10):
+        async with srv:
+            await srv.listen(0, "127.0.0.1")
+            port = srv.address()["port"]
+            res = await https.get(f"https://127.0.0.1:{port}/", ca=ca_pem, agent=False)
+            assert await res.read() == b"ok"
+            # a client that never speaks TLS still makes a 'connection'
+            raw = await trio.open_tcp_stream("127.0.0.1", port)
+            await raw.send_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            await raw.receive_some(100)
+            await raw.aclose()
+    names = [name for name, _ in events]
+    assert names == ["connection", "secureConnection", "request", "connection"]
+    tcp, tls, seen_by_request = (sock for _, sock in events[:3])
+    assert tcp.encrypted is False and tls.encrypted is True
+    assert tls is seen_by_request
+    assert tcp.remote_port == tls.remote_port

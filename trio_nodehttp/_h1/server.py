@@ -319,10 +319,15 @@ class _HandOff(Exception):
 class _Connection:
     """One accepted (or injected) connection, served in its own task."""
 
-    def __init__(self, server: Server, stream: trio.abc.Stream) -> None:
+    #: Whether the task emits the server's 'connection' (https emits it before its handshake).
+    emit_connection = True
+
+    def __init__(
+        self, server: Server, stream: trio.abc.Stream, socket: Socket | None = None
+    ) -> None:
         self.server = server
         self.stream = stream
-        self.socket = Socket(stream, server=server)
+        self.socket = Socket(stream, server=server) if socket is None else socket
         self.socket.timeout = server.timeout
         self.socket._on_destroy = self._kill
         self.socket._on_timeout_change = self._timeout_changed
@@ -418,7 +423,11 @@ class _Connection:
                 try:
                     with self.scope:
                         self._arm_receiving(trio.current_time())
-                        if server._events and "connection" in server._events:
+                        if (
+                            self.emit_connection
+                            and server._events
+                            and "connection" in server._events
+                        ):
                             await server.emit_async("connection", self.socket)
                         await self._serve_requests()
                 except _HandOff as h:
