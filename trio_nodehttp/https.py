@@ -73,10 +73,13 @@ def request(
 async def get(
     url: Any = None, callback: Callable[..., Any] | None = None, **options: Any
 ) -> IncomingMessage:
-    """``https.get``: a GET that is ended at once; returns the response."""
+    """``https.get``: a GET that is ended at once; returns the response.
+
+    As ``http.get``: the response keeps its request (``res.req``), the request
+    keeps an ended response only as long as the caller does.
+    """
     req = request(url, callback, **options)
-    await req.end()
-    return await req.response()
+    return await req._end_and_response()
 
 
 def __getattr__(name: str) -> Any:

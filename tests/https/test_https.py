@@ -680,3 +680,27 @@ async def test_connection_comes_before_the_handshake_and_secure_connection_after
     assert tcp.encrypted is False and tls.encrypted is True
     assert tls is seen_by_request
     assert tcp.remote_port == tls.remote_port
+
+
+async def test_https_get_reuses_the_pooled_tls_connection_and_frees_its_response(
+    server: tuple[https.Server, int], agent: https.Agent
+) -> None:
+    import gc
+    import weakref
+
+    _, port = server
+    url = f"https://127.0.0.1:{port}/g"
+    reused = []
+    with trio.fail_after(5):
+        for _ in range(3):
+            res = await https.get(url, agent=agent)
+            assert (await res.json())["url"] == "/g"
+            reused.append(res.req.reused_socket)
+        gc.disable()
+        try:
+            res_ref, req_ref = weakref.ref(res), weakref.ref(res.req)
+            del res
+            assert res_ref() is None and req_ref() is None  # no request/response cycle
+        finally:
+            gc.enable()
+    assert reused == [False, True, True]
