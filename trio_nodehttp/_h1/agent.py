@@ -130,7 +130,8 @@ class ClientConnection:
         """True when the peer sent bytes or closed while the socket sat idle."""
         poll = self._poller
         if poll is not None:
-            # Registered once per connection; a descriptor closed since reports POLLNVAL.
+            # Registered once per connection. Its descriptor stays this connection's while
+            # it is pooled: only destroy() closes it, and _take_free checks that first.
             try:
                 return bool(poll(0))
             except (OSError, ValueError):
