@@ -128,12 +128,26 @@ class Outcome:
     mode: str
     runs: list[ClientResult] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    #: round number -> req/s of that round's run (for the paired ratios)
+    by_round: dict[int, float] = field(default_factory=dict)
 
     @property
     def median(self) -> float | None:
         if not self.runs:
             return None
         return statistics.median(r.requests_per_sec for r in self.runs)
+
+
+def paired_median(a: Outcome, b: Outcome) -> float | None:
+    """The median over the rounds both ran of a's req/s over b's in the same round.
+
+    Both runs of a round are minutes apart at most, so a slow stretch of the
+    machine that spans a round weighs on both sides of its ratio; the ratio of
+    the medians pairs a client's median round with another round of the other.
+    """
+    rounds = sorted(set(a.by_round) & set(b.by_round))
+    values = [a.by_round[r] / b.by_round[r] for r in rounds if b.by_round[r]]
+    return statistics.median(values) if values else None
 
 
 # --- running a client ------------------------------------------------------
@@ -237,20 +251,29 @@ def ratios(outcomes: dict[tuple[str, str], Outcome], modes) -> list[dict[str, ob
         for num, den, target in RATIOS:
             a = outcomes.get((num, mode.name))
             b = outcomes.get((den, mode.name))
-            value = None
+            value = paired = None
             if a and b and a.median is not None and b.median:
                 value = a.median / b.median
+                paired = paired_median(a, b)
             out.append(
                 {
                     "mode": mode.name,
                     "workers": mode.workers,
                     "ratio": f"{labels[num]} / {labels[den]}",
                     "value": value,
+                    "paired": paired,
                     "target": target,
                     "met": None if value is None or target is None else value >= target,
                 }
             )
     return out
+
+
+def _met(row: dict[str, object]) -> bool | None:
+    value, target = row["paired"], row["target"]
+    if not isinstance(value, float) or not isinstance(target, float):
+        return None
+    return value >= target
 
 
 # --- main ------------------------------------------------------------------
@@ -361,6 +384,7 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"{tag} FAILED: {exc}")
                 else:
                     outcome.runs.append(result)
+                    outcome.by_round[rnd] = result.requests_per_sec
                     print(
                         f"{tag} {result.requests_per_sec:>10,.0f} req/s  "
                         f"({result.requests:,} in {result.seconds:.2f} s)"
@@ -373,6 +397,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = ratios(outcomes, modes)
     print("ratios (of medians):")
     print_ratios(rows, "mode")
+    print("ratios (median over the rounds of the ratio within each round):")
+    print_ratios([{**row, "value": row["paired"], "met": _met(row)} for row in rows], "mode")
     print(f"\n(total {elapsed:.0f} s)")
 
     if args.json:
