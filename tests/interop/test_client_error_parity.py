@@ -205,12 +205,6 @@ EXPECTED_DIFFERENCES: dict[str, tuple[str, Any]] = {
         "offsets count from the request",
         _shifted("malformed-after-two-pipelined-requests"),
     ),
-    "chunk-data-without-crlf": (
-        "the bad bytes after chunk data came with the head's packet, which is gone "
-        "when the handler's read finds them: code and message match, bytes_parsed "
-        "is 0 and raw_packet empty (_body_parse_error's documented rule)",
-        lambda node: [{**node[0], "bytesParsed": 0, "rawPacketLength": 0}],
-    ),
     # Node accepts these (test_parity_node.DIFFERENCES); h11 refuses them and
     # ours keeps h11's reason under HPE_INVALID_REQUEST, as llhttp has no code
     "http09-request-line": (

@@ -321,6 +321,8 @@ class _Connection:
 
     #: Whether the task emits the server's 'connection' (https emits it before its handshake).
     emit_connection = True
+    #: The packet the body parser's buffered bytes came from (Node's offsets count from it).
+    last_packet: bytes | None = None
 
     def __init__(
         self, server: Server, stream: trio.abc.Stream, socket: Socket | None = None
@@ -738,10 +740,12 @@ class _Connection:
             req.complete = True
             req._ended = True
             self._store_trailers(req, first)
-        elif type(first) is h11.Data:
-            self.first_chunk: bytes | None = bytes(first.data)
+            self.last_packet = None
         else:
-            self.first_chunk = None
+            self.first_chunk: bytes | None = bytes(first.data) if type(first) is h11.Data else None
+            # The rest of this packet is parsed by the handler's reads: a bad chunk in
+            # it gets Node's offsets from the packet (_body_parse_error).
+            self.last_packet = buf
 
         # 'connect' / 'upgrade' (R1-071, R1-072; DESIGN §11 "Upgrade routing")
         if method == "CONNECT" or (
@@ -881,7 +885,7 @@ class _Connection:
             self.first_chunk = None
             return first
         parser = self.parser
-        packet: bytes | None = None  # the last bytes received by this call
+        packet = self.last_packet  # what h11's buffer came from: the last packet received
         while True:
             try:
                 event = parser.next_event()
@@ -891,13 +895,14 @@ class _Connection:
             if isinstance(event, h11.Data):
                 return bytes(event.data)
             if isinstance(event, h11.EndOfMessage):
+                self.last_packet = None
                 self._store_trailers(msg, event)
                 if self.phase == _RECEIVING:
                     self.phase = _HANDLING
                     self.scope.deadline = math.inf
                 return None
             if event is h11.NEED_DATA:
-                packet = await self._receive()
+                packet = self.last_packet = await self._receive()
                 self.pipelined = False
                 parser.receive_data(packet)
                 continue
