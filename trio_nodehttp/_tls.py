@@ -340,6 +340,33 @@ def _server_name_from(options: dict[str, Any], request: ClientRequest) -> str:
     return "" if _is_ip(servername) else servername
 
 
+#: The segments of Node's ``https.Agent`` ``getName`` in order, and when each is
+#: non-empty: ``set`` (a truthy value), ``given`` (any value but None, so False
+#: counts), ``other_than_host`` (servername), ``json`` (sigalgs).
+_NAME_SEGMENTS = (
+    ("ca", "set"),
+    ("cert", "set"),
+    ("client_cert_engine", "set"),
+    ("ciphers", "set"),
+    ("key", "set"),
+    ("pfx", "set"),
+    ("reject_unauthorized", "given"),
+    ("servername", "other_than_host"),
+    ("min_version", "set"),
+    ("max_version", "set"),
+    ("secure_protocol", "set"),
+    ("crl", "set"),
+    ("honor_cipher_order", "given"),
+    ("ecdh_curve", "set"),
+    ("dhparam", "set"),
+    ("secure_options", "given"),
+    ("session_id_context", "set"),
+    ("sigalgs", "json"),
+    ("private_key_identifier", "set"),
+    ("private_key_engine", "set"),
+)
+
+
 def _segment(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return ",".join(_segment(v) for v in value)
@@ -392,43 +419,18 @@ class Agent(HttpAgent):
         requests with different contexts never share a socket.
         """
         name = HttpAgent.get_name(self, host, port, local_address, family, socket_path)
-        opts = options
-        for key in ("ca", "cert", "client_cert_engine", "ciphers", "key", "pfx"):
+        for key, rule in _NAME_SEGMENTS:
+            value = options.get(key)
             name += ":"
-            if opts.get(key):
-                name += _segment(opts[key])
-        name += ":"
-        if opts.get("reject_unauthorized") is not None:
-            name += _segment(opts["reject_unauthorized"])
-        name += ":"
-        servername = opts.get("servername")
-        if servername and servername != host:
-            name += _segment(servername)
-        for key in ("min_version", "max_version", "secure_protocol", "crl"):
-            name += ":"
-            if opts.get(key):
-                name += _segment(opts[key])
-        name += ":"
-        if opts.get("honor_cipher_order") is not None:
-            name += _segment(opts["honor_cipher_order"])
-        for key in ("ecdh_curve", "dhparam"):
-            name += ":"
-            if opts.get(key):
-                name += _segment(opts[key])
-        name += ":"
-        if opts.get("secure_options") is not None:
-            name += _segment(opts["secure_options"])
-        name += ":"
-        if opts.get("session_id_context"):
-            name += _segment(opts["session_id_context"])
-        name += ":"
-        if opts.get("sigalgs"):
-            name += json.dumps(opts["sigalgs"])
-        for key in ("private_key_identifier", "private_key_engine"):
-            name += ":"
-            if opts.get(key):
-                name += _segment(opts[key])
-        ctx = opts.get("ssl_context")
+            if rule == "given" and value is not None:
+                name += _segment(value)
+            elif rule == "json" and value:
+                name += json.dumps(value)
+            elif rule == "other_than_host" and value and value != host:
+                name += _segment(value)
+            elif rule == "set" and value:
+                name += _segment(value)
+        ctx = options.get("ssl_context")
         if ctx is not None:
             name += f":<SSLContext 0x{id(ctx):x}>"
         return name
