@@ -49,7 +49,7 @@ for _path in (REPO, CLIENTS_DIR):
         sys.path.insert(0, str(_path))
 
 from _harness import Budget  # noqa: E402  (lives in clients/)
-from profile_http1 import Recorder  # noqa: E402
+from profile_http1 import Recorder, add_profiler_args  # noqa: E402
 from run_http1 import Server, ServerProcess, free_port  # noqa: E402
 
 NODE_SERVER = Server("node", "node http", ("node", str(HERE / "servers" / "node_http.js")))
@@ -121,25 +121,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--workers", "-w", type=int, default=1, help="concurrent workers (1)")
     p.add_argument("--warmup", type=int, default=1000, help="unprofiled GETs first (1000)")
     p.add_argument("--timeout", type=float, default=300.0, help="seconds allowed per run (300)")
-    default_profiler = "pyinstrument" if importlib.util.find_spec("pyinstrument") else "cprofile"
-    p.add_argument(
-        "--profiler",
-        choices=("pyinstrument", "cprofile", "none"),
-        default=default_profiler,
-        help=f"default {default_profiler}; 'none' gives the in-process req/s without a profiler",
-    )
-    p.add_argument("--interval", type=float, default=0.001, help="pyinstrument sampling (s)")
-    p.add_argument("--top", type=int, default=30, help="functions listed (30)")
-    p.add_argument("--tree-lines", type=int, default=60, help="call-tree lines printed (60)")
-    p.add_argument("--show-all", action="store_true", help="call tree: do not fold library frames")
+    add_profiler_args(p)
     p.add_argument(
         "--cpu-clock",
         action="store_true",
         help="cProfile: time with the process CPU clock (leaves out preemption on a busy machine)",
     )
-    p.add_argument("--sort", default="tottime", help="cProfile sort key (tottime, cumulative, ...)")
-    p.add_argument("--html", type=Path, help="pyinstrument: also write the HTML report here")
-    p.add_argument("--pstats", type=Path, help="cProfile: also dump the stats file here")
     args = p.parse_args(argv)
     if args.requests < 1 or args.workers < 1 or args.warmup < 0 or args.top < 1:
         p.error("-n, --workers and --top must be positive, --warmup not negative")

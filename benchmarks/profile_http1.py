@@ -195,12 +195,8 @@ async def main(args: argparse.Namespace) -> None:
     recorder.report()
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--target", choices=sorted(TARGETS), default="trio_nodehttp")
-    p.add_argument("--duration", "-d", type=float, default=10.0, help="seconds profiled (10)")
-    p.add_argument("--warmup", type=float, default=1.0, help="seconds of unprofiled load (1)")
-    p.add_argument("--connections", "-c", type=int, default=50, help="wrk connections (50)")
+def add_profiler_args(p: argparse.ArgumentParser) -> None:
+    """The profiler and report options (shared with profile_client.py)."""
     default_profiler = "pyinstrument" if importlib.util.find_spec("pyinstrument") else "cprofile"
     p.add_argument(
         "--profiler",
@@ -215,6 +211,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--sort", default="tottime", help="cProfile sort key (tottime, cumulative, ...)")
     p.add_argument("--html", type=Path, help="pyinstrument: also write the HTML report here")
     p.add_argument("--pstats", type=Path, help="cProfile: also dump the stats file here")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--target", choices=sorted(TARGETS), default="trio_nodehttp")
+    p.add_argument("--duration", "-d", type=float, default=10.0, help="seconds profiled (10)")
+    p.add_argument("--warmup", type=float, default=1.0, help="seconds of unprofiled load (1)")
+    p.add_argument("--connections", "-c", type=int, default=50, help="wrk connections (50)")
+    add_profiler_args(p)
     args = p.parse_args(argv)
     if args.duration <= 0 or args.connections < 1 or args.top < 1:
         p.error("--duration, --connections and --top must be positive")

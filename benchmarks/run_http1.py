@@ -359,6 +359,18 @@ T = TypeVar("T")
 # --- main ------------------------------------------------------------------
 
 
+def runnable(items: Sequence[T]) -> list[T]:
+    """The items whose ``available()`` finds nothing missing; a line for each skipped one."""
+    selected = []
+    for item in items:
+        reason = item.available()  # type: ignore[attr-defined]
+        if reason:
+            print(f"skipping {item.label}: {reason}")  # type: ignore[attr-defined]
+        else:
+            selected.append(item)
+    return selected
+
+
 def select_named(only: str | None, items: Sequence[T], kind: str) -> list[T]:
     """The items named in ``--only`` (names or aliases, comma-separated), in that order."""
     if not only:
@@ -406,13 +418,7 @@ def main(argv: list[str] | None = None) -> int:
     if shutil.which("wrk") is None:
         print("wrk not found: apt-get install -y wrk", file=sys.stderr)
         return 2
-    selected = []
-    for server in select(args.only):
-        reason = server.available()
-        if reason:
-            print(f"skipping {server.label}: {reason}")
-        else:
-            selected.append(server)
+    selected = runnable(select(args.only))
     if not selected:
         print("no server to run", file=sys.stderr)
         return 2

@@ -36,6 +36,7 @@ from run_http1 import (
     free_port,
     import_problem,
     print_ratios,
+    runnable,
     select_named,
     server_env,
     tool_version,
@@ -334,13 +335,7 @@ def main(argv: list[str] | None = None) -> int:
     if reason:
         print(f"the Node server cannot run: {reason}", file=sys.stderr)
         return 2
-    selected = []
-    for client in select(args.only):
-        reason = client.available()
-        if reason:
-            print(f"skipping {client.label}: {reason}")
-        else:
-            selected.append(client)
+    selected = runnable(select(args.only))
     if not selected:
         print("no client to run", file=sys.stderr)
         return 2
