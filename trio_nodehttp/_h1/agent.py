@@ -26,6 +26,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+import h11
 import trio
 
 from .._net import Socket
@@ -119,6 +120,18 @@ class ClientConnection:
         if sock is None:
             return await self.stream.receive_some(max_bytes)
         return await sock.recv(max_bytes)
+
+    def take_parser(self, size: int) -> h11.Connection:
+        """The h11 parser for the next exchange: the one the last exchange left at a
+        clean boundary (``ClientRequest._settle_connection``) when it was made with
+        the same bound on incomplete heads, else a new one."""
+        kept = self.parser
+        if kept is not None:
+            self.parser = None
+            if kept[1] == size:
+                parser: h11.Connection = kept[0]
+                return parser
+        return h11.Connection(h11.CLIENT, max_incomplete_event_size=size)
 
     def _on_agent_remove(self) -> None:
         agent = self.agent

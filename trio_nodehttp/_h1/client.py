@@ -780,15 +780,9 @@ class ClientRequest(OutgoingMessage):
     def _new_parser(self) -> None:
         conn = self._conn
         size = self._max_header_size + 8192
-        parser = None
         if conn is not None:
-            kept = conn.parser
-            if kept is not None:
-                # Left at a clean boundary by the last exchange (_settle_connection).
-                conn.parser = None
-                if kept[1] == size:
-                    parser = kept[0]
-        if parser is None:
+            parser = conn.take_parser(size)
+        else:
             parser = h11.Connection(h11.CLIENT, max_incomplete_event_size=size)
         upgrade = False
         out = self._out
@@ -1013,12 +1007,7 @@ class ClientRequest(OutgoingMessage):
         assert agent is not None
         agent.reuse_socket(sock, self)
         self._sent = [head]  # for _retry (nothing else is sent: _sent_len stays 0)
-        kept = conn.parser
-        if kept is not None and kept[1] == _DEFAULT_PARSER_SIZE:
-            conn.parser = None
-            parser = kept[0]
-        else:
-            parser = h11.Connection(h11.CLIENT, max_incomplete_event_size=_DEFAULT_PARSER_SIZE)
+        parser = conn.take_parser(_DEFAULT_PARSER_SIZE)
         _told_sent(parser, _GET_SHADOW)
         self._parser = parser
         result: IncomingMessage = await self._guard(self._plain_exchange, head)
@@ -1356,16 +1345,10 @@ class ClientRequest(OutgoingMessage):
         else:
             return None
         self._ahead = None
-        if end.headers:
-            msg.raw_trailers = raw_list(end.headers.raw_items())
-        self._settle_connection(msg)
-        msg._ended = True
-        msg.complete = True
-        msg._end_emitted = True
+        self._end_body(msg, end)
+        msg._set_ended()
         self._closed = True  # 'close' of the request: no listener (_on_response_end)
-        if self._weak_res:
-            self._res_ref = weakref.ref(msg)
-            self._res = _ENDED
+        self._release_response(msg)
         return data
 
     async def _next_body_chunk(self, msg: IncomingMessage) -> bytes | None:
@@ -1403,10 +1386,8 @@ class ClientRequest(OutgoingMessage):
             self._look_ahead()
             return data
         if isinstance(event, h11.EndOfMessage):
-            if event.headers:
-                msg.raw_trailers = raw_list(event.headers.raw_items())
             conn = self._conn
-            self._settle_connection(msg)
+            self._end_body(msg, event)
             if conn is not None and conn.socket.destroyed and conn.socket._sock is None:
                 # Not pooled, and no OS socket that destroy() could close: close the
                 # stream itself (shielded and bounded, so no cancellation lands here).
@@ -1476,7 +1457,12 @@ class ClientRequest(OutgoingMessage):
         res = self._res
         if res is not None and res._events and "close" in res._events:
             await res.emit_async("close")
-        if self._weak_res and res is not None and res is not _ENDED:
+        if res is not None:
+            self._release_response(res)
+
+    def _release_response(self, res: IncomingMessage) -> None:
+        """An ``http.get`` response has ended: keep it only weakly (see ``_Ended``)."""
+        if self._weak_res and res is not _ENDED:
             self._res_ref = weakref.ref(res)
             self._res = _ENDED
 

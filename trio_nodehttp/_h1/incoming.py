@@ -184,9 +184,7 @@ class IncomingMessage(EventEmitter, trio.abc.ReceiveStream):
                 else:
                     chunk = ready  # type: ignore[assignment]
             if chunk is None:
-                self._ended = True
-                self.complete = True
-                self._end_emitted = True
+                self._set_ended()
                 if self._events:
                     await self.emit_async("end")
                 on_end = self._on_end
@@ -204,6 +202,12 @@ class IncomingMessage(EventEmitter, trio.abc.ReceiveStream):
                 await on_fail()
             raise
         return chunk
+
+    def _set_ended(self) -> None:
+        """The body is over: complete, ended, and 'end' is due (or fired) now."""
+        self._ended = True
+        self.complete = True
+        self._end_emitted = True
 
     def _decode(self, chunk: bytes) -> Any:
         dec = self._decoder
