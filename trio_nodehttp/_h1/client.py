@@ -119,10 +119,6 @@ def _told_sent(parser: h11.Connection, request: h11.Request) -> None:
         parser.send(_EOM)
 
 
-#: h11's bound on an incomplete head for the default ``max_header_size`` (see _new_parser).
-_DEFAULT_PARSER_SIZE = 16384 + 8192
-
-
 class _Ended:
     """What ``ClientRequest._res`` holds once the response of an ``http.get`` has ended.
 
@@ -1006,23 +1002,15 @@ class ClientRequest(OutgoingMessage):
         agent = self.agent
         assert agent is not None
         agent.reuse_socket(sock, self)
-        self._sent = [head]  # for _retry (nothing else is sent: _sent_len stays 0)
-        parser = conn.take_parser(_DEFAULT_PARSER_SIZE)
+        self._sent = []  # _send_raw keeps the head for _retry
+        parser = conn.take_parser(self._max_header_size + 8192)
         _told_sent(parser, _GET_SHADOW)
         self._parser = parser
         result: IncomingMessage = await self._guard(self._plain_exchange, head)
         return result
 
     async def _plain_exchange(self, head: bytes) -> IncomingMessage:
-        conn = self._conn
-        assert conn is not None
-        try:
-            await conn.send_all(head)
-        except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
-            if not await self._retry():
-                raise
-        else:
-            conn.socket.bytes_written += len(head)
+        await self._send_raw(head)
         return await self._response_guarded()
 
     async def _get_guarded(self, data: bytes) -> IncomingMessage:
@@ -1556,7 +1544,5 @@ async def get(
     response, once it has ended, only as long as the caller does (no reference
     cycle per request): ``await res.req.response()`` returns ``res``.
     """
-    if callback is not None:
-        options["callback"] = callback
-    req = ClientRequest(url, **options)  # request()'s body: one re-packing of options less
+    req = request(url, callback, **options)
     return await req._end_and_response()
