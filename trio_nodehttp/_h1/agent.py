@@ -418,14 +418,7 @@ class Agent(EventEmitter):
                 self._drop(conn)
                 free = self._free.get(name)
                 continue
-            # _add_active inlined: the idle expiry covered this idle period only.
-            conn.expires_at = math.inf
-            conns = self._active.get(name)
-            if conns is None:
-                self._active[name] = [conn]
-            else:
-                conns.append(conn)
-            self._total += 1
+            self._add_active(conn)
             return conn
         return None
 
@@ -559,13 +552,7 @@ class Agent(EventEmitter):
         ``now`` is ``trio.current_time()`` when the caller just read it (no await since).
         """
         name = conn.name
-        conns = self._active.get(name)
-        if conns is not None and conns[-1] is conn:  # _remove_active's common case
-            conns.pop()
-            if not conns:
-                del self._active[name]
-            self._total -= 1
-        elif not self._remove_active(conn):
+        if not self._remove_active(conn):
             if conn.detached:
                 # Removed by 'agentRemove': nobody pools it, so it closes with its request.
                 self._drop(conn)
