@@ -578,10 +578,10 @@ class Server(HttpServer):
             await trio.aclose_forcefully(ssl_stream)
             return
         # The TLS socket of 'secureConnection' is the one requests see as req.socket.
-        connection = _Connection(self, ssl_stream, Socket(ssl_stream, server=self))
-        connection.emit_connection = False
+        socket = Socket(ssl_stream, server=self)
+        connection = _Connection(self, ssl_stream, socket, emit_connection=False)
         if self._events and "secureConnection" in self._events:
-            await self.emit_async("secureConnection", connection.socket)
+            await self.emit_async("secureConnection", socket)
         await connection.run()
 
     def close_idle_connections(self) -> None:

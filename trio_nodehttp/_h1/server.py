@@ -319,16 +319,22 @@ class _HandOff(Exception):
 class _Connection:
     """One accepted (or injected) connection, served in its own task."""
 
-    #: Whether the task emits the server's 'connection' (https emits it before its handshake).
-    emit_connection = True
     #: The packet the body parser's buffered bytes came from (Node's offsets count from it).
     last_packet: bytes | None = None
 
     def __init__(
-        self, server: Server, stream: trio.abc.Stream, socket: Socket | None = None
+        self,
+        server: Server,
+        stream: trio.abc.Stream,
+        socket: Socket | None = None,
+        *,
+        emit_connection: bool = True,
     ) -> None:
         self.server = server
         self.stream = stream
+        #: Whether the task emits the server's 'connection' (https emits it before
+        #: its handshake, with the TCP socket).
+        self.emit_connection = emit_connection
         self.socket = Socket(stream, server=server) if socket is None else socket
         self.socket.timeout = server.timeout
         self.socket._on_destroy = self._kill
